@@ -1,0 +1,117 @@
+"""Lambda entry point: the custom resource ``Custom::WorkspaceImagePermission``.
+
+Create shares ``ImageId`` with ``SharedAccountId``; Update shares with the new pair and leaves
+the old one to CloudFormation's cleanup Delete; Delete revokes the pair its physical ID names.
+The physical ID is ``"<ImageId>/<SharedAccountId>"``.
+
+Environment: ``LOG_LEVEL`` (default ``INFO``); ``AWS_CA_BUNDLE`` is also used to check the
+response URL's certificate (unset in Lambda: the system store is used).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from typing import Any
+
+import boto3
+from crhelper import CfnResource
+
+import image_permissions
+from share import Share
+
+logger = logging.getLogger(__name__)
+
+helper = CfnResource(
+    log_level=os.environ.get("LOG_LEVEL", "INFO"),
+    # crhelper waits 120 s before answering a Delete so that logs reach CloudWatch; Lambda
+    # flushes them anyway, and the wait would hold every stack deletion for two minutes.
+    sleep_on_delete=0,
+    ssl_verify=os.environ.get("AWS_CA_BUNDLE"),  # type: ignore[arg-type]  # crhelper takes a path
+)
+
+
+@functools.cache
+def _workspaces() -> image_permissions.WorkSpacesClient:
+    return boto3.client("workspaces", config=image_permissions.client_config())
+
+
+def _owner_account(event: dict[str, Any]) -> str:
+    # StackId is arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>
+    return str(event["StackId"]).split(":")[4]
+
+
+def _log_request(event: dict[str, Any]) -> None:
+    # Never the whole event: its ResponseURL is a bearer credential for answering the stack.
+    logger.info(
+        "%s %s physical_id=%s properties=%s",
+        event.get("RequestType"),
+        event.get("LogicalResourceId"),
+        event.get("PhysicalResourceId"),
+        {k: v for k, v in event.get("ResourceProperties", {}).items() if k != "ServiceToken"},
+    )
+
+
+def _share_and_confirm(share: Share) -> str:
+    """Grant the share, confirm it is listed, and return its physical ID.
+
+    The physical ID is set before the first call, so that crhelper's timeout response carries
+    it and the rollback Delete revokes whatever a timed-out grant may have done. When WorkSpaces
+    refuses the grant outright nothing was shared, and the physical ID is cleared again.
+    """
+    helper.PhysicalResourceId = share.physical_id
+    try:
+        image_permissions.grant(_workspaces(), share)
+    except image_permissions.ImagePermissionError as error:
+        if error.changed_nothing:
+            helper.PhysicalResourceId = ""
+        raise
+    if not image_permissions.is_shared(_workspaces(), share):
+        raise RuntimeError(
+            f"Sharing {share.image_id} with {share.account_id} was accepted but "
+            "DescribeWorkspaceImagePermissions does not list it; retry the deployment"
+        )
+    helper.Data.update({"ImageId": share.image_id, "SharedAccountId": share.account_id})
+    logger.info("shared %s", share.physical_id)
+    return share.physical_id
+
+
+@helper.create
+def create(event: dict[str, Any], _context: Any) -> str:
+    """Validate, then share. Sharing an already-shared pair succeeds."""
+    _log_request(event)
+    share = Share.from_properties(event["ResourceProperties"], _owner_account(event))
+    return _share_and_confirm(share)
+
+
+@helper.update
+def update(event: dict[str, Any], _context: Any) -> str:
+    """Share the new pair if it changed; never revoke here (see module docstring)."""
+    _log_request(event)
+    share = Share.from_properties(event["ResourceProperties"], _owner_account(event))
+    if share.physical_id == event.get("PhysicalResourceId"):
+        helper.Data.update({"ImageId": share.image_id, "SharedAccountId": share.account_id})
+        logger.info("unchanged %s", share.physical_id)
+        return share.physical_id
+    return _share_and_confirm(share)
+
+
+@helper.delete
+def delete(event: dict[str, Any], _context: Any) -> str:
+    """Revoke the pair named by the physical ID; anything else was never made here."""
+    _log_request(event)
+    physical_id = str(event.get("PhysicalResourceId", ""))
+    share = Share.from_physical_id(physical_id)
+    if share is None:
+        logger.info("nothing to revoke: %r is not a share this handler made", physical_id)
+    elif image_permissions.revoke(_workspaces(), share):
+        logger.info("revoked %s", physical_id)
+    else:
+        logger.info("image of %s is gone: nothing to revoke", physical_id)
+    return physical_id
+
+
+def handler(event: dict[str, Any], context: Any) -> None:
+    """Lambda handler; crhelper answers CloudFormation and never raises."""
+    helper(event, context)

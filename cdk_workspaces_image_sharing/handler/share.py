@@ -1,0 +1,107 @@
+"""What one image share is, how its properties are checked, and its physical ID.
+
+Standard library only: the construct package imports this module for its synth-time checks,
+so the messages a user sees at synth and at deploy time are the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+IMAGE_ID_PROPERTY = "ImageId"
+ACCOUNT_ID_PROPERTY = "SharedAccountId"
+
+_IMAGE_ID = re.compile(r"wsi-[0-9a-z]{9,63}")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# The physical ID is "<ImageId>/<SharedAccountId>", e.g. "wsi-0123456789/111122223333".
+_PHYSICAL_ID = re.compile(rf"({_IMAGE_ID.pattern})/({_ACCOUNT_ID.pattern})")
+
+IMAGE_ID_EXPECTED = "'wsi-' followed by 9 to 63 lowercase letters or digits"
+ACCOUNT_ID_EXPECTED = "exactly 12 digits, as a string"
+
+
+class InvalidShareError(ValueError):
+    """A property of the share is missing or malformed; the message names field, value and fix."""
+
+
+def image_id_problem(value: object) -> str | None:
+    """Say what is wrong with an image ID, or return None when it is well formed."""
+    if isinstance(value, str) and _IMAGE_ID.fullmatch(value):
+        return None
+    return (
+        f"{IMAGE_ID_PROPERTY} {value!r} is not a WorkSpaces image ID: expected {IMAGE_ID_EXPECTED}"
+    )
+
+
+def account_id_problem(value: object, owner_account: str | None = None) -> str | None:
+    """Say what is wrong with an account ID to share with, or return None when it is usable.
+
+    ``owner_account`` is the account that owns the image; when given, sharing with it is refused.
+    """
+    if isinstance(value, str) and _ACCOUNT_ID.fullmatch(value):
+        if owner_account is not None and value == owner_account:
+            return (
+                f"{ACCOUNT_ID_PROPERTY} {value!r} is the account that owns the image: "
+                "expected another account to share with"
+            )
+        return None
+    hint = ""
+    digits = str(value)
+    if digits.isdigit() and len(digits) < 12:
+        hint = f" ({len(digits)} given: pass it as a string so a leading zero is kept)"
+    elif digits.isdigit():
+        hint = f" ({len(digits)} given)"
+    return (
+        f"{ACCOUNT_ID_PROPERTY} {value!r} is not an AWS account ID: "
+        f"expected {ACCOUNT_ID_EXPECTED}{hint}"
+    )
+
+
+@dataclass(frozen=True)
+class Share:
+    """One image shared with one account."""
+
+    image_id: str
+    account_id: str
+
+    @property
+    def physical_id(self) -> str:
+        """The CloudFormation physical ID: ``"<ImageId>/<SharedAccountId>"``."""
+        return f"{self.image_id}/{self.account_id}"
+
+    @classmethod
+    def from_physical_id(cls, physical_id: object) -> Share | None:
+        """Return the share a physical ID names, or None when this handler did not make it."""
+        if not isinstance(physical_id, str):
+            return None
+        match = _PHYSICAL_ID.fullmatch(physical_id)
+        return cls(match.group(1), match.group(2)) if match else None
+
+    @classmethod
+    def from_properties(
+        cls, properties: Mapping[str, object], owner_account: str | None = None
+    ) -> Share:
+        """Read and check the custom resource's properties.
+
+        Raises ``InvalidShareError`` naming every missing or malformed property.
+        """
+        expected = {IMAGE_ID_PROPERTY: IMAGE_ID_EXPECTED, ACCOUNT_ID_PROPERTY: ACCOUNT_ID_EXPECTED}
+        problems = [
+            f"{name} is missing: expected {what}"
+            for name, what in expected.items()
+            if properties.get(name) in (None, "")
+        ]
+        if not problems:
+            problems = [
+                problem
+                for problem in (
+                    image_id_problem(properties[IMAGE_ID_PROPERTY]),
+                    account_id_problem(properties[ACCOUNT_ID_PROPERTY], owner_account),
+                )
+                if problem
+            ]
+        if problems:
+            raise InvalidShareError("; ".join(problems))
+        return cls(str(properties[IMAGE_ID_PROPERTY]), str(properties[ACCOUNT_ID_PROPERTY]))

@@ -1,0 +1,110 @@
+"""``WorkspaceImagePermission``: one WorkSpaces image shared with one account."""
+
+from __future__ import annotations
+
+from aws_cdk import CustomResource, RemovalPolicy, Stack
+from constructs import Construct
+
+from cdk_workspaces_image_sharing.handler.share import ACCOUNT_ID_PROPERTY, IMAGE_ID_PROPERTY
+from cdk_workspaces_image_sharing.sharing_function import SERVICE_TIMEOUT, SharingFunction
+from cdk_workspaces_image_sharing.validation import check_account_id, check_image_id, is_literal
+
+RESOURCE_TYPE = "Custom::WorkspaceImagePermission"
+
+
+def image_arn(scope: Construct, image_id: str) -> str:
+    """``arn:<partition>:workspaces:<region>:<account>:workspaceimage/<image_id>`` of the
+    stack's own account and Region (an image can only be shared by its owner)."""
+    return Stack.of(scope).format_arn(
+        service="workspaces", resource="workspaceimage", resource_name=image_id
+    )
+
+
+class WorkspaceImagePermission(Construct):
+    """Shares a WorkSpaces custom image with one other AWS account for the life of the resource.
+
+    Creates one ``Custom::WorkspaceImagePermission`` resource (properties ``ImageId`` and
+    ``SharedAccountId``) served by one Lambda function per stack. Create shares the image;
+    changing either value shares with the new pair and CloudFormation's cleanup revokes the old
+    one; Delete revokes the share.
+
+    Parameters
+    ----------
+    scope, construct_id:
+        Where the construct goes in the tree.
+    image_id:
+        The image to share, ``wsi-`` followed by 9 to 63 lowercase letters or digits. It must
+        belong to the stack's account and Region. A token is checked at deploy time instead.
+    shared_account_id:
+        The 12-digit account to share with, as a string (an int would lose leading zeros). It
+        must not be the stack's own account. A token is checked at deploy time instead.
+    removal_policy:
+        What happens to the share when the resource leaves the stack. When left out,
+        ``RemovalPolicy.DESTROY``: the share is revoked. ``RemovalPolicy.RETAIN`` leaves the
+        share in place, and also keeps the old account shared when the account changes
+        (CloudFormation then skips the cleanup Delete).
+
+    Raises
+    ------
+    ValueError
+        For a literal value that is malformed, is the stack's own account, or repeats an
+        image and account already shared in this stack. The message names the construct path.
+
+    Example
+    -------
+    ::
+
+        WorkspaceImagePermission(
+            stack, "ShareWithTest", image_id="wsi-0123456789", shared_account_id="111122223333"
+        )
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        image_id: str,
+        shared_account_id: str,
+        removal_policy: RemovalPolicy | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        check_image_id(self, image_id)
+        check_account_id(self, shared_account_id)
+        provider = SharingFunction.of(self)
+        if is_literal(image_id) and is_literal(shared_account_id):
+            pair = (image_id, shared_account_id)
+            first = provider.declared_pairs.setdefault(pair, self.node.path)
+            if first != self.node.path:
+                raise ValueError(
+                    f"{self.node.path}: {IMAGE_ID_PROPERTY} {image_id!r} is already shared with "
+                    f"{ACCOUNT_ID_PROPERTY} {shared_account_id!r} by {first}: expected each "
+                    "image and account once per stack"
+                )
+        self.image_arn: str = image_arn(self, image_id)
+        """ARN of the shared image."""
+        provider.allow_image(self.image_arn)
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=provider.function.function_arn,
+            resource_type=RESOURCE_TYPE,
+            properties={IMAGE_ID_PROPERTY: image_id, ACCOUNT_ID_PROPERTY: shared_account_id},
+            removal_policy=removal_policy or RemovalPolicy.DESTROY,
+            service_timeout=SERVICE_TIMEOUT,
+        )
+
+    @property
+    def image_id(self) -> str:
+        """The shared image's ID, available once the share exists (``Fn::GetAtt ImageId``)."""
+        return self.resource.get_att_string(IMAGE_ID_PROPERTY)
+
+    @property
+    def shared_account_id(self) -> str:
+        """The account the image is shared with, once shared (``Fn::GetAtt SharedAccountId``)."""
+        return self.resource.get_att_string(ACCOUNT_ID_PROPERTY)
+
+    @property
+    def physical_id(self) -> str:
+        """The share's physical ID, ``"<ImageId>/<SharedAccountId>"`` (``Ref``)."""
+        return self.resource.ref
