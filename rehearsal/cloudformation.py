@@ -1,0 +1,134 @@
+"""CloudFormation's side of a custom resource: request events, presigned response URLs, and
+the checks CloudFormation applies to what the handler answers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from rehearsal.local_aws import ACCOUNT_ID, REGION, RESPONSE_BUCKET, LocalAws
+
+STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/Rehearsal/{uuid.UUID(int=1)}"
+MAX_RESPONSE_BYTES = 4096
+MAX_REASON_CHARS = 256
+
+
+@dataclass(frozen=True)
+class Response:
+    """What the handler PUT to the response URL."""
+
+    status: str
+    physical_id: str
+    reason: str
+    data: dict[str, Any]
+    size: int
+
+
+class ResponseError(AssertionError):
+    """The handler's answer breaks one of CloudFormation's rules."""
+
+
+class CloudFormation:
+    """Builds events the way CloudFormation sends them and reads back the answers."""
+
+    def __init__(self, aws: LocalAws, service_token: str = "arn:aws:lambda:::function:x") -> None:
+        self._s3 = aws.client("s3")
+        self._service_token = service_token
+        self._bucket_ready = False
+
+    def event(
+        self,
+        request_type: str,
+        logical_id: str,
+        properties: dict[str, Any],
+        *,
+        physical_id: str | None = None,
+        old_properties: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """An event as CloudFormation sends it: every property a string, a fresh RequestId and
+        a presigned S3 PUT URL to answer on."""
+        if not self._bucket_ready:
+            self._s3.create_bucket(Bucket=RESPONSE_BUCKET)
+            # Versioned, so that a second answer to one request shows up instead of replacing.
+            self._s3.put_bucket_versioning(
+                Bucket=RESPONSE_BUCKET, VersioningConfiguration={"Status": "Enabled"}
+            )
+            self._bucket_ready = True
+        request_id = str(uuid.uuid4())
+        event: dict[str, Any] = {
+            "RequestType": request_type,
+            "ServiceToken": self._service_token,
+            "ResponseURL": self._s3.generate_presigned_url(
+                "put_object",
+                Params={"Bucket": RESPONSE_BUCKET, "Key": request_id},
+                ExpiresIn=7200,
+            ),
+            "StackId": STACK_ID,
+            "RequestId": request_id,
+            "LogicalResourceId": logical_id,
+            "ResourceType": "Custom::WorkspaceImagePermission",
+            "ResourceProperties": _as_strings({"ServiceToken": self._service_token, **properties}),
+        }
+        if physical_id is not None:
+            event["PhysicalResourceId"] = physical_id
+        if old_properties is not None:
+            event["OldResourceProperties"] = _as_strings(
+                {"ServiceToken": self._service_token, **old_properties}
+            )
+        return event
+
+    def responses(self, event: dict[str, Any]) -> list[bytes]:
+        """Every answer PUT for ``event``, oldest first."""
+        key = event["RequestId"]
+        listing = self._s3.list_object_versions(Bucket=RESPONSE_BUCKET, Prefix=key)
+        versions = sorted(listing.get("Versions", []), key=lambda version: version["LastModified"])
+        return [
+            self._s3.get_object(Bucket=RESPONSE_BUCKET, Key=key, VersionId=v["VersionId"])[
+                "Body"
+            ].read()
+            for v in versions
+            if v["Key"] == key
+        ]
+
+    def response(self, event: dict[str, Any]) -> Response:
+        """The handler's answer to ``event``, checked against CloudFormation's rules."""
+        answers = self.responses(event)
+        if len(answers) != 1:
+            raise ResponseError(
+                f"{len(answers)} responses to {event['RequestType']} {event['RequestId']}; "
+                "CloudFormation takes exactly one"
+            )
+        raw = answers[0]
+        body = json.loads(raw)
+        problems = []
+        if len(raw) > MAX_RESPONSE_BYTES:
+            problems.append(f"response is {len(raw)} bytes, over {MAX_RESPONSE_BYTES}")
+        if body.get("Status") not in ("SUCCESS", "FAILED"):
+            problems.append(f"Status {body.get('Status')!r} is not SUCCESS or FAILED")
+        if not body.get("PhysicalResourceId"):
+            problems.append("PhysicalResourceId is empty")
+        for key in ("StackId", "RequestId", "LogicalResourceId"):
+            if body.get(key) != event[key]:
+                problems.append(f"{key} {body.get(key)!r} does not echo {event[key]!r}")
+        if body.get("Status") == "FAILED" and not body.get("Reason"):
+            problems.append("FAILED without a Reason")
+        if len(str(body.get("Reason", ""))) > MAX_REASON_CHARS:
+            problems.append("Reason is longer than 256 characters")
+        if problems:
+            raise ResponseError("; ".join(problems))
+        return Response(
+            status=body["Status"],
+            physical_id=body["PhysicalResourceId"],
+            reason=str(body.get("Reason", "")),
+            data=dict(body.get("Data") or {}),
+            size=len(raw),
+        )
+
+
+def _as_strings(properties: dict[str, Any]) -> dict[str, Any]:
+    # CloudFormation passes every scalar property to a custom resource as a string.
+    return {
+        key: value if isinstance(value, str) else str(value) for key, value in properties.items()
+    }

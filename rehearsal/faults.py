@@ -1,0 +1,105 @@
+"""A WSGI layer in front of moto that counts requests and injects the faults AWS can produce.
+
+moto keeps the state; this layer makes the errors moto does not (throttling, 5xx, error codes,
+slowness, a refused connection), so the handler meets them exactly as botocore reports them.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+RESPONSE_URL = "ResponseUrl"  # the target name of S3 PUTs to the response bucket
+FaultKind = Literal["error", "throttle", "server_error", "slow", "refuse"]
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+@dataclass
+class Fault:
+    """Inject ``kind`` on the next ``times`` requests to ``target``.
+
+    ``target`` is a WorkSpaces operation name (``UpdateWorkspaceImagePermission``) or
+    ``RESPONSE_URL``. ``error`` answers with ``error_code``; ``throttle`` with
+    ``ThrottlingException``; ``server_error`` with HTTP 500; ``slow`` waits ``delay_seconds``
+    and then serves the request; ``refuse`` drops the connection without an answer.
+    """
+
+    target: str
+    kind: FaultKind
+    times: int = 1
+    error_code: str = "ValidationException"
+    delay_seconds: float = 0.0
+
+
+def _target(environ: dict[str, Any], response_bucket: str) -> str:
+    amz_target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if amz_target:
+        return str(amz_target).rsplit(".", 1)[-1]
+    path = str(environ.get("PATH_INFO", ""))
+    if environ.get("REQUEST_METHOD") == "PUT" and path.startswith(f"/{response_bucket}/"):
+        return RESPONSE_URL
+    return f"{environ.get('REQUEST_METHOD')} {path.split('/')[1] if '/' in path else path}"
+
+
+class FaultLayer:
+    """WSGI middleware: counts requests per target in ``calls`` and applies queued faults."""
+
+    def __init__(self, app: WsgiApp, response_bucket: str) -> None:
+        self._app = app
+        self._response_bucket = response_bucket
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self.calls: Counter[str] = Counter()
+
+    def inject(self, *faults: Fault) -> None:
+        """Queue faults; each applies to the next ``times`` matching requests."""
+        with self._lock:
+            self._faults.extend(faults)
+
+    def clear(self) -> None:
+        """Drop queued faults and reset the counts."""
+        with self._lock:
+            self._faults.clear()
+            self.calls.clear()
+
+    def _take(self, target: str) -> Fault | None:
+        with self._lock:
+            self.calls[target] += 1
+            for fault in self._faults:
+                if fault.target == target and fault.times > 0:
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        fault = self._take(_target(environ, self._response_bucket))
+        if fault is None:
+            return self._app(environ, start_response)
+        if fault.kind == "slow":
+            time.sleep(fault.delay_seconds)
+            return self._app(environ, start_response)
+        if fault.kind == "refuse":
+            connection: socket.socket = environ["werkzeug.socket"]
+            connection.shutdown(socket.SHUT_RDWR)
+            return []
+        if fault.kind == "server_error":
+            return _json_error(start_response, "500 Internal Server Error", "InternalFailure")
+        code = "ThrottlingException" if fault.kind == "throttle" else fault.error_code
+        return _json_error(start_response, "400 Bad Request", code)
+
+
+def _json_error(start_response: StartResponse, status: str, code: str) -> list[bytes]:
+    body = json.dumps({"__type": code, "message": f"injected {code}"}).encode()
+    start_response(
+        status,
+        [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))],
+    )
+    return [body]

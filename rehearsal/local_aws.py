@@ -1,0 +1,149 @@
+"""moto's server on 127.0.0.1 over HTTPS (a trustme certificate), behind a FaultLayer."""
+
+from __future__ import annotations
+
+import ssl
+import tempfile
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+import trustme
+from botocore.config import Config
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from rehearsal.faults import FaultLayer
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account: the owner of every image made here
+RESPONSE_BUCKET = "cloudformation-responses"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class LocalAws:
+    """A local AWS endpoint: ``with LocalAws() as aws: aws.client("workspaces")``.
+
+    ``environment`` holds what a process needs to use it: the endpoint, the CA bundle that
+    trusts its certificate, the Region and dummy credentials.
+    """
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="local-aws-")
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        self.ca_bundle = str(Path(self._dir.name) / "ca.pem")
+        ca.cert_pem.write_to_path(self.ca_bundle)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        cert.configure_cert(context)
+        self.faults = FaultLayer(
+            DomainDispatcherApplication(create_backend_app), response_bucket=RESPONSE_BUCKET
+        )
+        self._server: BaseWSGIServer = make_server(
+            "127.0.0.1",
+            0,
+            self.faults,
+            threaded=True,
+            request_handler=_QuietHandler,
+            ssl_context=context,
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.endpoint_url = f"https://127.0.0.1:{self._server.server_port}"
+        self.environment = {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_CA_BUNDLE": self.ca_bundle,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            **CREDENTIALS,
+        }
+
+    def __enter__(self) -> LocalAws:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+        self._dir.cleanup()
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for ``service`` on this endpoint (path-style S3, no retries)."""
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            verify=self.ca_bundle,
+            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=CREDENTIALS["AWS_SESSION_TOKEN"],
+            config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
+        )
+
+    def reset(self) -> None:
+        """Forget every resource and every queued fault."""
+        self.faults.clear()
+        import urllib.request
+
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(request, context=ssl.create_default_context(cafile=self.ca_bundle))
+        self.faults.clear()
+
+
+def create_image(aws: LocalAws, name: str = "golden-image") -> str:
+    """Make an AVAILABLE WorkSpaces image the way an admin would (directory, WorkSpace, image)
+    and return its ID."""
+    ec2 = aws.client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(
+            VpcId=vpc_id, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{z}"
+        )["Subnet"]["SubnetId"]
+        for i, z in ((1, "a"), (2, "b"))
+    ]
+    directory_id = aws.client("ds").create_directory(
+        Name="corp.example.com",
+        Password="Passw0rd!Example",
+        Size="Small",
+        VpcSettings={"VpcId": vpc_id, "SubnetIds": subnets},
+    )["DirectoryId"]
+    workspaces = aws.client("workspaces")
+    workspaces.register_workspace_directory(DirectoryId=directory_id)
+    workspace_id = workspaces.create_workspaces(
+        Workspaces=[
+            {"DirectoryId": directory_id, "UserName": "admin", "BundleId": "wsb-0123456789"}
+        ]
+    )["PendingRequests"][0]["WorkspaceId"]
+    image = workspaces.create_workspace_image(
+        Name=name, Description="rehearsal image", WorkspaceId=workspace_id
+    )
+    return str(image["ImageId"])
+
+
+def shared_accounts(aws: LocalAws, image_id: str) -> set[str]:
+    """The accounts DescribeWorkspaceImagePermissions lists for the image, all pages read."""
+    workspaces = aws.client("workspaces")
+    request: dict[str, Any] = {"ImageId": image_id}
+    accounts: set[str] = set()
+    while True:
+        page = workspaces.describe_workspace_image_permissions(**request)
+        accounts.update(p["SharedAccountId"] for p in page.get("ImagePermissions", []))
+        if not page.get("NextToken"):
+            return accounts
+        request["NextToken"] = page["NextToken"]

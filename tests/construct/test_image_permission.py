@@ -1,0 +1,167 @@
+"""WorkspaceImagePermission's template: one function per stack, exact IAM, resource properties."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from cdk_workspaces_image_sharing import WorkspaceImagePermission
+from cdk_workspaces_image_sharing.sharing_function import IMAGE_PERMISSION_ACTIONS
+from tests.construct.conftest import IMAGE_A, IMAGE_B, SHARES, SynthesizedStack
+
+
+def image_arn(image_id: str) -> dict[str, object]:
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":workspaces:us-east-1:123456789012:workspaceimage/" + image_id,
+            ],
+        ]
+    }
+
+
+def test_three_shares_use_one_function(three_shares: SynthesizedStack) -> None:
+    three_shares.template.resource_count_is("AWS::Lambda::Function", 1)
+    three_shares.template.resource_count_is("Custom::WorkspaceImagePermission", 3)
+
+
+def test_each_share_is_a_custom_resource_served_by_the_function(
+    three_shares: SynthesizedStack,
+) -> None:
+    function_id = next(iter(three_shares.template.find_resources("AWS::Lambda::Function")))
+    for image_id, account_id in SHARES:
+        three_shares.template.has_resource(
+            "Custom::WorkspaceImagePermission",
+            {
+                "Properties": {
+                    "ServiceToken": {"Fn::GetAtt": [function_id, "Arn"]},
+                    "ImageId": image_id,
+                    "SharedAccountId": account_id,
+                    "ServiceTimeout": "300",
+                },
+                "DeletionPolicy": "Delete",
+            },
+        )
+
+
+def test_function_runtime_timeout_and_log_retention(three_shares: SynthesizedStack) -> None:
+    three_shares.template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Runtime": "python3.13", "Handler": "index.handler", "Timeout": 180},
+    )
+    three_shares.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+
+
+def test_iam_allows_only_the_image_permission_actions_on_the_declared_images(
+    three_shares: SynthesizedStack,
+) -> None:
+    policies = three_shares.template.find_resources("AWS::IAM::Policy")
+    statements = [
+        statement
+        for policy in policies.values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(str(action).startswith("workspaces:") for action in statement["Action"])
+    ]
+    assert len(statements) == 1
+    assert sorted(statements[0]["Action"]) == sorted(IMAGE_PERMISSION_ACTIONS)
+    resources = statements[0]["Resource"]
+    assert sorted(json.dumps(r) for r in resources) == sorted(
+        json.dumps(image_arn(i)) for i in (IMAGE_A, IMAGE_B)
+    )
+    template_text = json.dumps(three_shares.template.to_json())
+    assert '"Resource": "*"' not in template_text
+    three_shares.template.resource_count_is("AWS::IAM::Role", 1)
+    roles = three_shares.template.find_resources("AWS::IAM::Role")
+    assert all("ManagedPolicyArns" not in r["Properties"] for r in roles.values())
+
+
+def test_asset_holds_the_handler_and_crhelper_but_not_boto3(
+    three_shares: SynthesizedStack,
+) -> None:
+    function = next(iter(three_shares.template.find_resources("AWS::Lambda::Function").values()))
+    asset = Path(three_shares.assembly_dir) / function["Metadata"]["aws:asset:path"]
+    names = {p.name for p in asset.iterdir()}
+    assert {"index.py", "share.py", "image_permissions.py", "crhelper"} <= names
+    assert not names & {"boto3", "botocore", "__pycache__"}
+    assert (asset / "crhelper" / "resource_helper.py").is_file()
+
+
+def test_attributes_read_the_share_back(three_shares: SynthesizedStack) -> None:
+    share = three_shares.stack.node.find_child("Share0")
+    assert isinstance(share, WorkspaceImagePermission)
+    resolved = three_shares.stack.resolve(share.image_id)
+    assert resolved["Fn::GetAtt"][1] == "ImageId"
+    assert three_shares.stack.resolve(share.shared_account_id)["Fn::GetAtt"][1] == (
+        "SharedAccountId"
+    )
+    assert three_shares.stack.resolve(share.image_arn) == image_arn(IMAGE_A)
+
+
+def test_retain_sets_deletion_policy(stack: cdk.Stack) -> None:
+    WorkspaceImagePermission(
+        stack,
+        "Kept",
+        image_id=IMAGE_A,
+        shared_account_id="111122223333",
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    Template.from_stack(stack).has_resource(
+        "Custom::WorkspaceImagePermission",
+        {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("image_id", "account_id", "message"),
+    [
+        (
+            "ami-0123456789",
+            "111122223333",
+            "Empty/Bad: ImageId 'ami-0123456789' is not a WorkSpaces",
+        ),
+        ("wsi-12345678", "111122223333", "expected 'wsi-' followed by 9 to 63"),
+        ("wsi-ABCDEFGHI", "111122223333", "ImageId 'wsi-ABCDEFGHI'"),
+        (IMAGE_A, "1111 2222 3333", "Empty/Bad: SharedAccountId '1111 2222 3333' is not"),
+        (IMAGE_A, "11112222333x", "exactly 12 digits"),
+        (IMAGE_A, "11112222333", "11 given: pass it as a string"),
+        (IMAGE_A, "1111222233334", "13 given"),
+        (IMAGE_A, 11122223333, "SharedAccountId 11122223333 is not an AWS account ID"),
+        (IMAGE_A, "123456789012", "is the account that owns the image"),
+    ],
+)
+def test_literal_bad_values_fail_at_synth_naming_path_value_and_expectation(
+    stack: cdk.Stack, image_id: str, account_id: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        WorkspaceImagePermission(stack, "Bad", image_id=image_id, shared_account_id=account_id)
+    assert stack.node.try_find_child("WorkspaceImageSharingFunction") is None
+
+
+def test_same_image_and_account_twice_fails(stack: cdk.Stack) -> None:
+    WorkspaceImagePermission(stack, "First", image_id=IMAGE_A, shared_account_id="111122223333")
+    with pytest.raises(ValueError, match=r"Empty/Again: .* already shared .* by Empty/First"):
+        WorkspaceImagePermission(stack, "Again", image_id=IMAGE_A, shared_account_id="111122223333")
+
+
+def test_owner_check_is_skipped_when_the_account_is_unknown() -> None:
+    stack = cdk.Stack(cdk.App(), "Agnostic")
+    WorkspaceImagePermission(stack, "Ok", image_id=IMAGE_A, shared_account_id="123456789012")
+    assert stack.node.try_find_child("Ok") is not None
+
+
+def test_tokens_are_left_to_the_handler(stack: cdk.Stack) -> None:
+    image = cdk.CfnParameter(stack, "Image").value_as_string
+    account = cdk.CfnParameter(stack, "Account").value_as_string
+    share = WorkspaceImagePermission(stack, "Tokens", image_id=image, shared_account_id=account)
+    Template.from_stack(stack).has_resource_properties(
+        "Custom::WorkspaceImagePermission",
+        {"ImageId": {"Ref": "Image"}, "SharedAccountId": {"Ref": "Account"}},
+    )
+    assert "workspaceimage/" in json.dumps(stack.resolve(share.image_arn))

@@ -1,0 +1,48 @@
+"""Load the handler as Lambda does: its folder on sys.path, ``index`` as a top-level module."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from cdk_workspaces_image_sharing.handler_asset import HANDLER_DIR
+from rehearsal.cloudformation import CloudFormation, Response
+from rehearsal.lambda_context import LambdaContext
+from rehearsal.local_aws import LocalAws
+
+HANDLER_MODULES = ("index", "image_permissions", "share")
+TIMEOUT_SECONDS = 180
+
+
+@pytest.fixture
+def handler_modules(
+    aws: LocalAws, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, ModuleType]]:
+    """Freshly imported handler modules, talking to the local endpoint."""
+    for name, value in aws.environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.syspath_prepend(str(HANDLER_DIR))
+    for name in HANDLER_MODULES:
+        sys.modules.pop(name, None)
+    yield {name: importlib.import_module(name) for name in HANDLER_MODULES}
+    for name in HANDLER_MODULES:
+        sys.modules.pop(name, None)
+
+
+Invoke = Callable[[dict[str, Any]], Response]
+
+
+@pytest.fixture
+def invoke(handler_modules: dict[str, ModuleType], cloudformation: CloudFormation) -> Invoke:
+    """Run the handler on an event and return its checked answer to CloudFormation."""
+
+    def run(event: dict[str, Any]) -> Response:
+        handler_modules["index"].handler(event, LambdaContext(TIMEOUT_SECONDS))
+        return cloudformation.response(event)
+
+    return run

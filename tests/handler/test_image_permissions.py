@@ -1,0 +1,110 @@
+"""Exact WorkSpaces error codes (botocore's Stubber) and paging of the permission list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from cdk_workspaces_image_sharing.handler.share import Share
+
+SHARE = Share("wsi-" + "a" * 63, "111122223333")  # the longest image ID makes the longest Reason
+GRANT = {"ImageId": SHARE.image_id, "AllowCopyImage": True, "SharedAccountId": SHARE.account_id}
+
+
+@pytest.fixture
+def permissions(handler_modules: dict[str, ModuleType]) -> ModuleType:
+    return handler_modules["image_permissions"]
+
+
+@pytest.fixture
+def stubbed(permissions: ModuleType) -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client("workspaces", config=permissions.client_config())
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("code", "advice", "changed_nothing"),
+    [
+        ("ResourceNotFoundException", "check ImageId", True),
+        ("ResourceUnavailableException", "not AVAILABLE yet", True),
+        ("AccessDeniedException", "check its IAM policy", True),
+        ("InvalidParameterValuesException", "rejected ImageId or SharedAccountId", True),
+        ("OperationNotSupportedException", "BYOL", True),
+        ("ThrottlingException", "retry later", False),
+    ],
+)
+def test_grant_errors_become_short_reasons(
+    permissions: ModuleType,
+    stubbed: tuple[Any, Stubber],
+    code: str,
+    advice: str,
+    changed_nothing: bool,
+) -> None:
+    client, stubber = stubbed
+    stubber.add_client_error(
+        "update_workspace_image_permission", service_error_code=code, expected_params=GRANT
+    )
+    with pytest.raises(permissions.ImagePermissionError) as raised:
+        permissions.grant(client, SHARE)
+    reason = str(raised.value)
+    assert code in reason and SHARE.image_id in reason and SHARE.account_id in reason
+    assert advice in reason
+    assert len(reason) < 256
+    assert raised.value.changed_nothing is changed_nothing
+
+
+def test_revoke_of_a_deleted_image_reports_nothing_to_do(
+    permissions: ModuleType, stubbed: tuple[Any, Stubber]
+) -> None:
+    client, stubber = stubbed
+    stubber.add_client_error(
+        "update_workspace_image_permission", service_error_code="ResourceNotFoundException"
+    )
+    assert permissions.revoke(client, SHARE) is False
+
+
+def test_revoke_access_denied_fails(permissions: ModuleType, stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    stubber.add_client_error(
+        "update_workspace_image_permission", service_error_code="AccessDeniedException"
+    )
+    with pytest.raises(permissions.ImagePermissionError, match=r"Unsharing .* AccessDenied"):
+        permissions.revoke(client, SHARE)
+
+
+def _page(accounts: list[str], token: str | None) -> dict[str, Any]:
+    page: dict[str, Any] = {
+        "ImageId": SHARE.image_id,
+        "ImagePermissions": [{"SharedAccountId": a} for a in accounts],
+    }
+    if token:
+        page["NextToken"] = token
+    return page
+
+
+def test_is_shared_reads_every_page(permissions: ModuleType, stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    first = {"ImageId": SHARE.image_id, "MaxResults": 25}
+    others = [f"{n:012d}" for n in range(25)]
+    stubber.add_response("describe_workspace_image_permissions", _page(others, "t1"), first)
+    stubber.add_response(
+        "describe_workspace_image_permissions",
+        _page([SHARE.account_id], None),
+        {**first, "NextToken": "t1"},
+    )
+    assert permissions.is_shared(client, SHARE) is True
+
+
+def test_is_shared_false_when_no_page_lists_the_account(
+    permissions: ModuleType, stubbed: tuple[Any, Stubber]
+) -> None:
+    client, stubber = stubbed
+    stubber.add_response("describe_workspace_image_permissions", _page(["222233334444"], None))
+    assert permissions.is_shared(client, SHARE) is False

@@ -1,0 +1,290 @@
+"""Every request type against moto: the handler's answer and what WorkSpaces then lists."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import pytest
+
+from rehearsal.cloudformation import CloudFormation
+from rehearsal.faults import RESPONSE_URL, Fault
+from rehearsal.local_aws import ACCOUNT_ID, LocalAws, shared_accounts
+from tests.handler.conftest import Invoke
+
+FIRST = "111122223333"
+SECOND = "444455556666"
+UPDATE = "UpdateWorkspaceImagePermission"
+DESCRIBE = "DescribeWorkspaceImagePermissions"
+
+
+def props(image_id: str, account_id: str) -> dict[str, str]:
+    return {"ImageId": image_id, "SharedAccountId": account_id}
+
+
+def delete_event(
+    cloudformation: CloudFormation, image_id: str, account_id: str, physical_id: str
+) -> dict[str, Any]:
+    return cloudformation.event(
+        "Delete", "Share", props(image_id, account_id), physical_id=physical_id
+    )
+
+
+@pytest.fixture
+def created(aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke) -> str:
+    """The image shared with FIRST by a Create; returns the physical ID."""
+    response = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
+    assert response.status == "SUCCESS", response.reason
+    aws.faults.clear()
+    return response.physical_id
+
+
+def test_create_shares_and_confirms(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke
+) -> None:
+    response = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
+    assert response.status == "SUCCESS", response.reason
+    assert response.physical_id == f"{image_id}/{FIRST}"
+    assert response.data == {"ImageId": image_id, "SharedAccountId": FIRST}
+    assert aws.faults.calls[UPDATE] == 1 and aws.faults.calls[DESCRIBE] == 1
+    assert shared_accounts(aws, image_id) == {FIRST}
+
+
+def test_repeated_create_is_harmless(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke, created: str
+) -> None:
+    response = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
+    assert (response.status, response.physical_id) == ("SUCCESS", created)
+    assert shared_accounts(aws, image_id) == {FIRST}
+
+
+def test_update_with_same_pair_calls_nothing(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke, created: str
+) -> None:
+    event = cloudformation.event(
+        "Update",
+        "Share",
+        props(image_id, FIRST),
+        physical_id=created,
+        old_properties=props(image_id, FIRST),
+    )
+    response = invoke(event)
+    assert (response.status, response.physical_id) == ("SUCCESS", created)
+    assert response.data == {"ImageId": image_id, "SharedAccountId": FIRST}
+    assert aws.faults.calls[UPDATE] == aws.faults.calls[DESCRIBE] == 0
+    assert shared_accounts(aws, image_id) == {FIRST}
+
+
+def test_update_to_new_account_then_cleanup_then_delete(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke, created: str
+) -> None:
+    update = cloudformation.event(
+        "Update",
+        "Share",
+        props(image_id, SECOND),
+        physical_id=created,
+        old_properties=props(image_id, FIRST),
+    )
+    moved = invoke(update)
+    assert (moved.status, moved.physical_id) == ("SUCCESS", f"{image_id}/{SECOND}")
+    # Update never revokes: until the cleanup phase both accounts are shared.
+    assert shared_accounts(aws, image_id) == {FIRST, SECOND}
+
+    cleanup = invoke(delete_event(cloudformation, image_id, FIRST, created))
+    assert (cleanup.status, cleanup.physical_id) == ("SUCCESS", created)
+    assert shared_accounts(aws, image_id) == {SECOND}
+
+    deleted = invoke(delete_event(cloudformation, image_id, SECOND, moved.physical_id))
+    assert deleted.status == "SUCCESS"
+    assert shared_accounts(aws, image_id) == set()
+
+
+def test_update_rollback_restores_the_old_share(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke, created: str
+) -> None:
+    """Another resource failed after this one moved: CloudFormation updates back, then
+    deletes what the failed update made."""
+    moved = invoke(
+        cloudformation.event(
+            "Update",
+            "Share",
+            props(image_id, SECOND),
+            physical_id=created,
+            old_properties=props(image_id, FIRST),
+        )
+    )
+    back = invoke(
+        cloudformation.event(
+            "Update",
+            "Share",
+            props(image_id, FIRST),
+            physical_id=moved.physical_id,
+            old_properties=props(image_id, SECOND),
+        )
+    )
+    assert (back.status, back.physical_id) == ("SUCCESS", created)
+    invoke(delete_event(cloudformation, image_id, SECOND, moved.physical_id))
+    assert shared_accounts(aws, image_id) == {FIRST}
+
+
+def test_failed_update_keeps_the_old_physical_id_and_shares(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke, created: str
+) -> None:
+    response = invoke(
+        cloudformation.event(
+            "Update",
+            "Share",
+            props(image_id, "44445555666"),
+            physical_id=created,
+            old_properties=props(image_id, FIRST),
+        )
+    )
+    assert (response.status, response.physical_id) == ("FAILED", created)
+    assert "SharedAccountId '44445555666'" in response.reason
+    assert aws.faults.calls[UPDATE] == 0
+    assert shared_accounts(aws, image_id) == {FIRST}
+
+
+@pytest.mark.parametrize(
+    ("properties", "reason"),
+    [
+        ({"ImageId": "wsi-bad", "SharedAccountId": FIRST}, "ImageId 'wsi-bad'"),
+        ({"ImageId": "IMAGE", "SharedAccountId": " 111122223333"}, "' 111122223333'"),
+        ({"ImageId": "IMAGE", "SharedAccountId": "11112222333x"}, "exactly 12 digits"),
+        ({"ImageId": "IMAGE", "SharedAccountId": "11112222333"}, "leading zero"),
+        ({"ImageId": "IMAGE", "SharedAccountId": "1111222233334"}, "13 given"),
+        ({"ImageId": "IMAGE"}, "SharedAccountId is missing"),
+        ({"ImageId": "IMAGE", "SharedAccountId": ACCOUNT_ID}, "owns the image"),
+    ],
+)
+def test_failed_create_and_its_rollback_delete_change_nothing(
+    aws: LocalAws,
+    image_id: str,
+    cloudformation: CloudFormation,
+    invoke: Invoke,
+    properties: dict[str, str],
+    reason: str,
+) -> None:
+    properties = {k: image_id if v == "IMAGE" else v for k, v in properties.items()}
+    failed = invoke(cloudformation.event("Create", "Share", properties))
+    assert failed.status == "FAILED"
+    assert reason in failed.reason
+    rollback = invoke(
+        cloudformation.event("Delete", "Share", properties, physical_id=failed.physical_id)
+    )
+    assert rollback.status == "SUCCESS"
+    assert aws.faults.calls[UPDATE] == aws.faults.calls[DESCRIBE] == 0
+    assert shared_accounts(aws, image_id) == set()
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("ResourceNotFoundException", "no such image"),  # an image that does not exist
+        ("ResourceUnavailableException", "not AVAILABLE yet"),  # an image still being made
+    ],
+)
+def test_refused_create_leaves_nothing_for_the_rollback_to_revoke(
+    aws: LocalAws,
+    image_id: str,
+    cloudformation: CloudFormation,
+    invoke: Invoke,
+    code: str,
+    reason: str,
+) -> None:
+    aws.faults.inject(Fault(UPDATE, "error", error_code=code))
+    failed = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
+    assert failed.status == "FAILED" and code in failed.reason and reason in failed.reason
+    assert failed.physical_id != f"{image_id}/{FIRST}"
+    rollback = invoke(delete_event(cloudformation, image_id, FIRST, failed.physical_id))
+    assert rollback.status == "SUCCESS"
+    assert aws.faults.calls[UPDATE] == 1  # the refused grant; the rollback made no call
+    assert shared_accounts(aws, image_id) == set()
+
+
+def test_rollback_of_a_refused_create_keeps_a_share_made_by_hand(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke
+) -> None:
+    aws.client("workspaces").update_workspace_image_permission(
+        ImageId=image_id, AllowCopyImage=True, SharedAccountId=FIRST
+    )
+    aws.faults.inject(Fault(UPDATE, "error", error_code="AccessDeniedException"))
+    failed = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
+    invoke(delete_event(cloudformation, image_id, FIRST, failed.physical_id))
+    assert shared_accounts(aws, image_id) == {FIRST}
+
+
+def test_throttling_is_retried_until_it_passes(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke
+) -> None:
+    aws.faults.inject(Fault(UPDATE, "throttle", times=2), Fault(DESCRIBE, "server_error"))
+    response = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
+    assert response.status == "SUCCESS", response.reason
+    assert aws.faults.calls[UPDATE] == 3 and aws.faults.calls[DESCRIBE] == 2
+    assert shared_accounts(aws, image_id) == {FIRST}
+
+
+def test_delete_when_already_unshared_succeeds(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke, created: str
+) -> None:
+    aws.client("workspaces").update_workspace_image_permission(
+        ImageId=image_id, AllowCopyImage=False, SharedAccountId=FIRST
+    )
+    response = invoke(delete_event(cloudformation, image_id, FIRST, created))
+    assert response.status == "SUCCESS"
+    assert shared_accounts(aws, image_id) == set()
+
+
+def test_delete_when_image_is_gone_succeeds(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke, created: str
+) -> None:
+    aws.faults.inject(Fault(UPDATE, "error", error_code="ResourceNotFoundException"))
+    response = invoke(delete_event(cloudformation, image_id, FIRST, created))
+    assert response.status == "SUCCESS"
+    assert aws.faults.calls[UPDATE] == 1
+
+
+def test_delete_that_cannot_revoke_fails_and_keeps_the_share(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke, created: str
+) -> None:
+    aws.faults.inject(Fault(UPDATE, "error", error_code="AccessDeniedException"))
+    response = invoke(delete_event(cloudformation, image_id, FIRST, created))
+    assert (response.status, response.physical_id) == ("FAILED", created)
+    assert "AccessDeniedException" in response.reason
+    assert shared_accounts(aws, image_id) == {FIRST}
+
+
+def test_delete_answers_without_crhelpers_two_minute_sleep(
+    image_id: str, cloudformation: CloudFormation, invoke: Invoke, created: str
+) -> None:
+    started = time.monotonic()
+    invoke(delete_event(cloudformation, image_id, FIRST, created))
+    # Not a timing benchmark: crhelper's default would sleep 120 s here.
+    assert time.monotonic() - started < 60
+
+
+def test_response_url_is_never_logged(
+    image_id: str, cloudformation: CloudFormation, invoke: Invoke, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    events = [
+        cloudformation.event("Create", "Share", props(image_id, FIRST)),
+        cloudformation.event("Create", "Bad", props("wsi-bad", FIRST)),
+    ]
+    for event in events:
+        invoke(event)
+    assert caplog.records, "the handler should log what it does"
+    for event in events:
+        signature = event["ResponseURL"].split("?")[1]
+        assert signature not in caplog.text
+        assert event["RequestId"] in caplog.text or "Share" in caplog.text
+
+
+def test_response_url_refusing_first_attempt_is_retried(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke
+) -> None:
+    aws.faults.inject(Fault(RESPONSE_URL, "refuse"))
+    response = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
+    assert response.status == "SUCCESS"
+    assert aws.faults.calls[RESPONSE_URL] == 2
