@@ -9,6 +9,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk_workspaces_image_sharing.handler_asset import HANDLER, handler_code
+from cdk_workspaces_image_sharing.nag import acknowledge
 
 # The handler makes at most two WorkSpaces calls per request in the common case; each can take
 # up to image_permissions.worst_case_call_seconds() (73 s) with retries. crhelper answers
@@ -63,6 +64,13 @@ class SharingFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             environment={"LOG_LEVEL": "INFO"},
+        )
+        acknowledge(
+            self.function,
+            "AwsSolutions-L1",
+            "python3.13 is a supported Lambda runtime (deprecation scheduled for 2029); the "
+            "handler stays on the runtime it was released and tested for until a release "
+            "moves it deliberately.",
         )
         # Shared pairs declared in this stack with literal values, to refuse duplicates.
         self.declared_pairs: dict[tuple[str, str], str] = {}

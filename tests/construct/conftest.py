@@ -10,6 +10,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission
+from tests.template_checks import add_nag
 
 IMAGE_A = "wsi-aaaaaaaaa"
 IMAGE_B = "wsi-bbbbbbbbb"
@@ -29,6 +30,7 @@ def three_shares(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedStack:
     outdir = tmp_path_factory.mktemp("cdk.out")
     # The CLI turns asset metadata on; the tests read the asset folder from it.
     app = cdk.App(outdir=str(outdir), context={"aws:cdk:enable-asset-metadata": True})
+    add_nag(app)
     stack = cdk.Stack(
         app, "ThreeShares", env=cdk.Environment(account="123456789012", region="us-east-1")
     )

@@ -1,0 +1,44 @@
+"""cfn-lint and cdk-nag, as the tests run them on every synthesized template."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+CFN_LINT_ERROR_BIT = 2  # cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 info
+
+
+def cfn_lint_errors(*templates: Path) -> str:
+    """cfn-lint's error findings on the templates ('' when there are none)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cfnlint", "--format", "parseable", *map(str, templates)],
+        capture_output=True,
+        text=True,
+    )
+    errors = [line for line in result.stdout.splitlines() if ":E" in line]
+    if result.returncode & CFN_LINT_ERROR_BIT and not errors:
+        errors = [result.stdout + result.stderr]
+    return "\n".join(errors)
+
+
+def templates_in(outdir: Path) -> list[Path]:
+    """Every stack template in a cloud assembly (nested assemblies included)."""
+    return sorted(outdir.rglob("*.template.json"))
+
+
+def add_nag(app: cdk.App) -> None:
+    """Run cdk-nag's AwsSolutions pack when ``app`` synthesizes (synth fails on a finding)."""
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+
+def nag_report(outdir: Path) -> dict[str, Any]:
+    """The AwsSolutions plugin's report written by a synth with ``add_nag``."""
+    report = json.loads((outdir / "validation-report.json").read_text())
+    (plugin,) = [p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    return dict(plugin)
