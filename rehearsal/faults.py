@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 RESPONSE_URL = "ResponseUrl"  # the target name of S3 PUTs to the response bucket
-FaultKind = Literal["error", "throttle", "server_error", "slow", "refuse"]
+FaultKind = Literal["error", "throttle", "server_error", "slow", "hang", "refuse"]
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -29,7 +29,8 @@ class Fault:
     ``target`` is a WorkSpaces operation name (``UpdateWorkspaceImagePermission``) or
     ``RESPONSE_URL``. ``error`` answers with ``error_code``; ``throttle`` with
     ``ThrottlingException``; ``server_error`` with HTTP 500; ``slow`` waits ``delay_seconds``
-    and then serves the request; ``refuse`` drops the connection without an answer.
+    and then serves the request; ``hang`` waits ``delay_seconds`` and drops the connection
+    without passing the request on; ``refuse`` drops the connection at once.
     """
 
     target: str
@@ -86,7 +87,8 @@ class FaultLayer:
         if fault.kind == "slow":
             time.sleep(fault.delay_seconds)
             return self._app(environ, start_response)
-        if fault.kind == "refuse":
+        if fault.kind in ("hang", "refuse"):
+            time.sleep(fault.delay_seconds)
             connection: socket.socket = environ["werkzeug.socket"]
             connection.shutdown(socket.SHUT_RDWR)
             return []

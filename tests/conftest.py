@@ -13,8 +13,28 @@ import pytest
 # release, the machine's may not be.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
+from rehearsal.assembly import StackTemplate, read_stacks
 from rehearsal.cloudformation import CloudFormation
 from rehearsal.local_aws import LocalAws, create_image
+from rehearsal.scenario import synthesize_stack
+
+EXAMPLE_IMAGE_ID = "wsi-0example0"
+EXAMPLE_ACCOUNT_ID = "111122223333"
+
+
+@pytest.fixture(scope="session")
+def example_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """app.py synthesized once by the pinned CDK CLI, as `cdk synth` would."""
+    outdir = tmp_path_factory.mktemp("example.out")
+    synthesize_stack(outdir, imageId=EXAMPLE_IMAGE_ID, accountId=EXAMPLE_ACCOUNT_ID)
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def example_stack(example_outdir: Path) -> StackTemplate:
+    """The example app's one stack, read from its cloud assembly."""
+    (stack,) = read_stacks(example_outdir)
+    return stack
 
 
 @pytest.fixture(scope="session")

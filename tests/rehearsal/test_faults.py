@@ -1,0 +1,61 @@
+"""The synthesized asset, run as Lambda runs it, survives the faults AWS produces."""
+
+from __future__ import annotations
+
+from rehearsal.assembly import ShareResource
+from rehearsal.faults import RESPONSE_URL, Fault
+from rehearsal.local_aws import shared_accounts
+from rehearsal.scenario import Rehearsal
+from tests.conftest import EXAMPLE_ACCOUNT_ID
+
+GRANT = "UpdateWorkspaceImagePermission"
+DESCRIBE = "DescribeWorkspaceImagePermissions"
+
+
+def test_throttling_then_success(
+    rehearsal: Rehearsal, example_shares: dict[str, ShareResource], image_id: str
+) -> None:
+    rehearsal.aws.faults.inject(Fault(GRANT, "throttle", times=3))
+    stack = rehearsal.stack()
+    assert stack.deploy(example_shares)
+    assert [s.response.status for s in stack.steps] == ["SUCCESS"]
+    assert rehearsal.aws.faults.calls[GRANT] == 4
+    assert shared_accounts(rehearsal.aws, image_id) == {EXAMPLE_ACCOUNT_ID}
+
+
+def test_server_errors_are_retried(
+    rehearsal: Rehearsal, example_shares: dict[str, ShareResource], image_id: str
+) -> None:
+    rehearsal.aws.faults.inject(Fault(GRANT, "server_error"), Fault(DESCRIBE, "server_error"))
+    stack = rehearsal.stack()
+    assert stack.deploy(example_shares)
+    assert shared_accounts(rehearsal.aws, image_id) == {EXAMPLE_ACCOUNT_ID}
+    assert stack.delete()
+    assert shared_accounts(rehearsal.aws, image_id) == set()
+
+
+def test_endpoint_slower_than_the_timeout_gets_one_failed_answer_and_a_clean_rollback(
+    short_timeout_rehearsal: Rehearsal, example_shares: dict[str, ShareResource], image_id: str
+) -> None:
+    run = short_timeout_rehearsal
+    # The grant never reaches WorkSpaces: the connection hangs past the read timeout, then drops.
+    run.aws.faults.inject(Fault(GRANT, "hang", delay_seconds=8))
+    stack = run.stack()
+    assert not stack.deploy(example_shares)
+    create, rollback = stack.steps  # CloudFormation.response() checked: exactly one answer each
+    assert create.request_type == "Create" and create.response.status == "FAILED"
+    assert create.response.reason == "Execution timed out"
+    assert create.response.physical_id == f"{image_id}/{EXAMPLE_ACCOUNT_ID}"
+    assert rollback.request_type == "Delete" and rollback.response.status == "SUCCESS"
+    assert rollback.physical_id_sent == create.response.physical_id
+    assert shared_accounts(run.aws, image_id) == set()
+
+
+def test_response_url_refusing_the_first_attempt(
+    rehearsal: Rehearsal, example_shares: dict[str, ShareResource], image_id: str
+) -> None:
+    rehearsal.aws.faults.inject(Fault(RESPONSE_URL, "refuse"))
+    stack = rehearsal.stack()
+    assert stack.deploy(example_shares)
+    assert rehearsal.aws.faults.calls[RESPONSE_URL] == 2
+    assert shared_accounts(rehearsal.aws, image_id) == {EXAMPLE_ACCOUNT_ID}
