@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from cdk_workspaces_image_sharing.handler.share import Share
+from cdk_workspaces_image_sharing.sharing_function import FUNCTION_TIMEOUT, SERVICE_TIMEOUT
 
 SHARE = Share("wsi-" + "a" * 63, "111122223333")  # the longest image ID makes the longest Reason
 GRANT = {"ImageId": SHARE.image_id, "AllowCopyImage": True, "SharedAccountId": SHARE.account_id}
@@ -108,3 +109,14 @@ def test_is_shared_false_when_no_page_lists_the_account(
     client, stubber = stubbed
     stubber.add_response("describe_workspace_image_permissions", _page(["222233334444"], None))
     assert permissions.is_shared(client, SHARE) is False
+
+
+def test_worst_case_calls_fit_inside_the_function_timeout(permissions: ModuleType) -> None:
+    crhelper_margin_seconds = 0.5  # crhelper answers FAILED this long before the Timeout
+    calls_per_request = 2  # grant + one page of DescribeWorkspaceImagePermissions
+    worst = calls_per_request * permissions.worst_case_call_seconds()
+    assert worst < FUNCTION_TIMEOUT.to_seconds() - crhelper_margin_seconds
+
+
+def test_a_silent_function_fails_the_stack_within_15_minutes() -> None:
+    assert FUNCTION_TIMEOUT.to_seconds() < SERVICE_TIMEOUT.to_seconds() <= 15 * 60
