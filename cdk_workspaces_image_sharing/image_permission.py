@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CustomResource, RemovalPolicy, Stack
 from constructs import Construct
 
+from cdk_workspaces_image_sharing.concurrency import stable_key
 from cdk_workspaces_image_sharing.handler.share import ACCOUNT_ID_PROPERTY, IMAGE_ID_PROPERTY
 from cdk_workspaces_image_sharing.sharing_function import SERVICE_TIMEOUT, SharingFunction
 from cdk_workspaces_image_sharing.validation import check_account_id, check_image_id, is_literal
@@ -26,7 +27,9 @@ class WorkspaceImagePermission(Construct):
     Creates one ``Custom::WorkspaceImagePermission`` resource (properties ``ImageId`` and
     ``SharedAccountId``) served by one Lambda function per stack. Create shares the image;
     changing either value shares with the new pair and CloudFormation's cleanup revokes the old
-    one; Delete revokes the share.
+    one; Delete revokes the share. CloudFormation applies at most ``MAX_CONCURRENT_SHARES``
+    (10) shares of a stack at once (DependsOn chains), so WorkSpaces does not throttle large
+    stacks into failure.
 
     Parameters
     ----------
@@ -92,6 +95,9 @@ class WorkspaceImagePermission(Construct):
             properties={IMAGE_ID_PROPERTY: image_id, ACCOUNT_ID_PROPERTY: shared_account_id},
             removal_policy=removal_policy or RemovalPolicy.DESTROY,
             service_timeout=SERVICE_TIMEOUT,
+        )
+        provider.lanes.register(
+            f"{stable_key(self, image_id)}/{stable_key(self, shared_account_id)}", self.resource
         )
 
     @property

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Aspects, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk_workspaces_image_sharing.concurrency import ShareLanes
 from cdk_workspaces_image_sharing.handler_asset import HANDLER, handler_code
 from cdk_workspaces_image_sharing.nag import acknowledge
 
@@ -74,6 +75,8 @@ class SharingFunction(Construct):
         )
         # Shared pairs declared in this stack with literal values, to refuse duplicates.
         self.declared_pairs: dict[tuple[str, str], str] = {}
+        self.lanes = ShareLanes(self)
+        Aspects.of(Stack.of(self)).add(self.lanes)
 
     @classmethod
     def of(cls, scope: Construct) -> SharingFunction:
