@@ -6,8 +6,10 @@ import logging
 import time
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 
+from cdk_workspaces_image_sharing import WorkspaceImagePermission
 from rehearsal.cloudformation import CloudFormation
 from rehearsal.faults import RESPONSE_URL, Fault
 from rehearsal.local_aws import ACCOUNT_ID, LocalAws, shared_accounts
@@ -288,3 +290,14 @@ def test_response_url_refusing_first_attempt_is_retried(
     response = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
     assert response.status == "SUCCESS"
     assert aws.faults.calls[RESPONSE_URL] == 2
+
+
+def test_deploy_time_reason_matches_the_synth_time_message(
+    image_id: str, cloudformation: CloudFormation, invoke: Invoke
+) -> None:
+    """A token resolved to a bad value at deploy time fails as a literal fails at synth."""
+    stack = cdk.Stack(cdk.App(), "Synth")
+    with pytest.raises(ValueError) as synth_error:
+        WorkspaceImagePermission(stack, "S", image_id=image_id, shared_account_id="11112222333")
+    failed = invoke(cloudformation.event("Create", "Share", props(image_id, "11112222333")))
+    assert str(synth_error.value) == f"Synth/S: {failed.reason}"
