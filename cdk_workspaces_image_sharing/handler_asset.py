@@ -13,19 +13,22 @@ from aws_cdk import aws_lambda as lambda_
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 HANDLER = "index.handler"
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi")
+
+
+def _copy_modules(source: Path, target: Path) -> None:
+    # Only the modules: caches, stubs and tool output in the folder must not ship.
+    target.mkdir(parents=True, exist_ok=True)
+    for module in sorted(source.glob("*.py")):
+        shutil.copy2(module, target / module.name)
 
 
 @jsii.implements(ILocalBundling)
 class _CopyHandlerAndCrhelper:
-    """Copies the handler's modules and the installed crhelper package into the asset."""
+    """Copies the handler's modules and the installed crhelper package's into the asset."""
 
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
-        shutil.copytree(HANDLER_DIR, output_dir, ignore=_IGNORED, dirs_exist_ok=True)
-        crhelper_dir = Path(crhelper.__file__).parent
-        shutil.copytree(
-            crhelper_dir, Path(output_dir) / "crhelper", ignore=_IGNORED, dirs_exist_ok=True
-        )
+        _copy_modules(HANDLER_DIR, Path(output_dir))
+        _copy_modules(Path(crhelper.__file__).parent, Path(output_dir) / "crhelper")
         return True
 
 

@@ -165,3 +165,10 @@ def test_tokens_are_left_to_the_handler(stack: cdk.Stack) -> None:
         {"ImageId": {"Ref": "Image"}, "SharedAccountId": {"Ref": "Account"}},
     )
     assert "workspaceimage/" in json.dumps(stack.resolve(share.image_arn))
+
+
+def test_asset_holds_only_modules(three_shares: SynthesizedStack) -> None:
+    function = next(iter(three_shares.template.find_resources("AWS::Lambda::Function").values()))
+    asset = Path(three_shares.assembly_dir) / function["Metadata"]["aws:asset:path"]
+    files = [p for p in asset.rglob("*") if p.is_file()]
+    assert files and all(p.suffix == ".py" for p in files), files
