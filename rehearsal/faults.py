@@ -6,6 +6,7 @@ slowness, a refused connection), so the handler meets them exactly as botocore r
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import threading
@@ -80,6 +81,8 @@ class FaultLayer:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._limits: dict[str, RateLimit] = {}
+        self._throttle_each: dict[str, int] = {}
+        self._seen_bodies: Counter[tuple[str, bytes]] = Counter()
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
 
@@ -95,17 +98,30 @@ class FaultLayer:
         with self._lock:
             self._faults.extend(faults)
 
+    def throttle_each(self, target: str, times: int) -> None:
+        """Throttle the first ``times`` attempts of every distinct request to ``target`` (the
+        same body is the same request retried), until ``clear()``."""
+        with self._lock:
+            self._throttle_each[target] = times
+
     def clear(self) -> None:
         """Drop queued faults and reset the counts."""
         with self._lock:
             self._faults.clear()
             self._limits.clear()
+            self._throttle_each.clear()
+            self._seen_bodies.clear()
             self.calls.clear()
             self.throttled.clear()
 
-    def _take(self, target: str) -> Fault | None:
+    def _take(self, target: str, body: bytes) -> Fault | None:
         with self._lock:
             self.calls[target] += 1
+            if target in self._throttle_each:
+                self._seen_bodies[(target, body)] += 1
+                if self._seen_bodies[(target, body)] <= self._throttle_each[target]:
+                    self.throttled[target] += 1
+                    return Fault(target, "throttle")
             limit = self._limits.get(target)
             if limit and not limit.allows(time.monotonic()):
                 self.throttled[target] += 1
@@ -119,7 +135,10 @@ class FaultLayer:
         return None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        fault = self._take(_target(environ, self._response_bucket))
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        target = _target(environ, self._response_bucket)
+        fault = self._take(target, body)
         if fault is None:
             return self._app(environ, start_response)
         if fault.kind == "slow":

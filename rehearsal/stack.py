@@ -50,6 +50,9 @@ class Stack:
     max_parallel: int = 8
     deployed: dict[str, Deployed] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
+    peak_concurrency: int = 0
+    """The most creates or updates that were ready to run at once (what CloudFormation would
+    run in parallel; DependsOn bounds it)."""
 
     def _send(
         self,
@@ -81,6 +84,7 @@ class Stack:
                 ready = [r for r in pending.values() if not set(r.depends_on) & set(pending)]
                 if not ready:
                     raise ValueError(f"circular DependsOn among {sorted(pending)}")
+                self.peak_concurrency = max(self.peak_concurrency, len(ready))
                 for resource, response in zip(ready, pool.map(run, ready), strict=True):
                     done[resource.logical_id] = response
                     del pending[resource.logical_id]

@@ -1,12 +1,14 @@
-"""WorkspaceImageShare through the rehearsal: 100 accounts under throttling, one removed;
-RETAIN leaves shares behind."""
+"""WorkspaceImageShare through the rehearsal: 100 accounts, every grant throttled twice, at most
+10 at once; then one account removed; RETAIN leaves shares behind."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from cdk_workspaces_image_sharing import MAX_CONCURRENT_SHARES
 from rehearsal.local_aws import shared_accounts
 from rehearsal.scenario import Rehearsal, synthesize_stack
+from tests.template_checks import cfn_lint_errors, templates_in
 
 APP = "python3 -m rehearsal.apps.image_share"
 GRANT = "UpdateWorkspaceImagePermission"
@@ -22,12 +24,14 @@ def test_hundred_accounts_under_throttling_then_one_removed(
     removed, *kept = ACCOUNTS
     fewer = synthesize_stack(tmp_path / "99", APP, imageId=image_id, accounts=",".join(kept)).shares
     assert len(everyone) == 100 and len(fewer) == 99
-    # WorkSpaces answers at most 5 grants a second; CloudFormation starts whatever is ready.
-    rehearsal.aws.faults.limit_rate(GRANT, per_second=5, burst=5)
+    assert cfn_lint_errors(*templates_in(tmp_path)) == ""
+    # Every grant is throttled twice before it passes; CloudFormation starts whatever is ready.
+    rehearsal.aws.faults.throttle_each(GRANT, times=2)
     stack = rehearsal.stack()
-    stack.max_parallel = 100
+    stack.max_parallel = len(everyone)
     assert stack.deploy(everyone), [s.describe() for s in stack.steps if s.response.reason]
-    assert rehearsal.aws.faults.throttled[GRANT] > 0, "the rate limit never throttled"
+    assert rehearsal.aws.faults.throttled[GRANT] == 2 * len(ACCOUNTS)
+    assert stack.peak_concurrency == MAX_CONCURRENT_SHARES
     assert shared_accounts(rehearsal.aws, image_id) == set(ACCOUNTS)
 
     steps_before = len(stack.steps)
