@@ -9,7 +9,10 @@ stack Delete; a Create WorkSpaces refuses and its rollback Delete. Exits 1 on an
 from __future__ import annotations
 
 import sys
+import tempfile
+from pathlib import Path
 
+from rehearsal.assembly import ShareResource
 from rehearsal.faults import Fault
 from rehearsal.local_aws import create_image
 from rehearsal.scenario import (
@@ -17,7 +20,6 @@ from rehearsal.scenario import (
     RehearsalError,
     rehearsal,
     synthesize_stack,
-    temporary_outdir,
 )
 
 FIRST, SECOND, THIRD = "111122223333", "444455556666", "777788889999"
@@ -28,10 +30,21 @@ def example_lifecycle(run: Rehearsal) -> None:
     """The example app's lifecycle; raises RehearsalError on the first mismatch."""
     image = create_image(run.aws)
     run.print_line(f"image {image} created on {run.aws.endpoint_url}; synthesizing app.py")
-    first, second, third = (
-        synthesize_stack(temporary_outdir(account), imageId=image, accountId=account).shares
-        for account in (FIRST, SECOND, THIRD)
-    )
+    with tempfile.TemporaryDirectory(prefix="rehearsal-") as folder:
+        first, second, third = (
+            synthesize_stack(Path(folder) / account, imageId=image, accountId=account).shares
+            for account in (FIRST, SECOND, THIRD)
+        )
+        _run_lifecycle(run, image, first, second, third)
+
+
+def _run_lifecycle(
+    run: Rehearsal,
+    image: str,
+    first: dict[str, ShareResource],
+    second: dict[str, ShareResource],
+    third: dict[str, ShareResource],
+) -> None:
     stack = run.stack()
     run.step(
         f"Create: share with {FIRST}",

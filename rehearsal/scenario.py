@@ -6,7 +6,6 @@ fails (RehearsalError) as soon as the state or an answer is not what CloudFormat
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +33,9 @@ class Rehearsal:
     max_parallel: int = 8
     _runtimes: dict[tuple[Path, str], LambdaRuntime] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.cloudformation = CloudFormation(self.aws)
+
     def close(self) -> None:
         for runtime in self._runtimes.values():
             runtime.__exit__()
@@ -48,13 +50,13 @@ class Rehearsal:
             )
         invocation = self._runtimes[key].invoke(event)
         try:
-            return CloudFormation(self.aws).response(event)
+            return self.cloudformation.response(event)
         except AssertionError as error:
             raise RehearsalError(f"{error}\n--- function log ---\n{invocation.log}") from error
 
     def stack(self) -> Stack:
         """A new, empty stack whose events run through this rehearsal's Lambda runtime."""
-        return Stack(CloudFormation(self.aws), self._invoke, max_parallel=self.max_parallel)
+        return Stack(self.cloudformation, self._invoke, max_parallel=self.max_parallel)
 
     def step(
         self,
@@ -98,8 +100,3 @@ def synthesize_stack(outdir: Path, app: str | None = None, **context: str) -> St
     if len(stacks) != 1:
         raise ValueError(f"expected one stack, found {[s.name for s in stacks]}")
     return stacks[0]
-
-
-def temporary_outdir(name: str) -> Path:
-    """A fresh folder for one cloud assembly."""
-    return Path(tempfile.mkdtemp(prefix=f"rehearsal-{name}-"))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
+from types import ModuleType
 from typing import Any
 
 import aws_cdk as cdk
@@ -301,3 +303,11 @@ def test_deploy_time_reason_matches_the_synth_time_message(
         WorkspaceImagePermission(stack, "S", image_id=image_id, shared_account_id="11112222333")
     failed = invoke(cloudformation.event("Create", "Share", props(image_id, "11112222333")))
     assert str(synth_error.value) == f"Synth/S: {failed.reason}"
+
+
+def test_importing_the_handler_leaves_the_environment_as_it_was(
+    handler_modules: dict[str, ModuleType],
+) -> None:
+    # AWS_SAM_LOCAL is set only while crhelper is constructed (to skip its polling clients).
+    assert "AWS_SAM_LOCAL" not in os.environ
+    assert handler_modules["index"].helper._sam_local == "true"
