@@ -34,7 +34,7 @@ from benchmarks.share_apps import MODES
 from rehearsal.assembly import PROJECT_DIR, cdk_environment
 from rehearsal.cloudformation import CloudFormation
 from rehearsal.lambda_context import LambdaContext
-from rehearsal.lambda_runtime import RUNTIME_PACKAGES
+from rehearsal.lambda_runtime import link_runtime_packages
 from rehearsal.local_aws import LocalAws, create_image
 
 SHARE_COUNTS = (1, 10, 100)
@@ -96,24 +96,10 @@ def measure_synth(runs: int, work: Path) -> dict[tuple[str, int], dict[str, Any]
     return results
 
 
-def runtime_path(work: Path) -> Path:
-    """A folder holding only the SDK, as the Lambda runtime provides it."""
-    folder = work / "runtime"
-    folder.mkdir(exist_ok=True)
-    for package in RUNTIME_PACKAGES:
-        spec = importlib.util.find_spec(package)
-        if spec and spec.origin:
-            origin = Path(spec.origin)
-            source = origin.parent if origin.name == "__init__.py" else origin
-            if not (folder / source.name).exists():
-                (folder / source.name).symlink_to(source)
-    return folder
-
-
 def measure_cold_start(runs: int, asset: Path, work: Path) -> dict[str, float]:
     """A fresh ``python -S`` importing the handler module, against one that only makes a
     WorkSpaces client; both with only the asset and the SDK on their path."""
-    runtime = runtime_path(work)
+    runtime = link_runtime_packages(work / "runtime")
     env = {"PATH": os.environ["PATH"], "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
     prelude = f"import sys; sys.path[:0] = [{str(asset)!r}, {str(runtime)!r}]; "
     handler = [sys.executable, "-S", "-c", prelude + "import index"]

@@ -34,6 +34,20 @@ getattr(importlib.import_module(module_name), function_name)(event, context)
 """
 
 
+def link_runtime_packages(folder: Path) -> Path:
+    """Put links to the SDK packages in ``folder``, as the Lambda runtime provides them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for package in RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            continue
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        if not (folder / source.name).exists():
+            (folder / source.name).symlink_to(source)
+    return folder
+
+
 @dataclass(frozen=True)
 class Invocation:
     """How one invocation ended."""
@@ -58,13 +72,7 @@ class LambdaRuntime:
         self._aws_environment = aws_environment
         self._dir = tempfile.TemporaryDirectory(prefix="lambda-runtime-")
         self._runtime_dir = Path(self._dir.name)
-        for package in RUNTIME_PACKAGES:
-            spec = importlib.util.find_spec(package)
-            if spec is None or spec.origin is None:
-                continue
-            origin = Path(spec.origin)
-            source = origin.parent if origin.name == "__init__.py" else origin
-            (self._runtime_dir / source.name).symlink_to(source)
+        link_runtime_packages(self._runtime_dir)
         # The runtime also provides the context object.
         shutil.copy(Path(__file__).parent / "lambda_context.py", self._runtime_dir)
 
