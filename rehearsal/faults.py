@@ -51,47 +51,19 @@ def _target(environ: dict[str, Any], response_bucket: str) -> str:
     return f"{environ.get('REQUEST_METHOD')} {path.split('/')[1] if '/' in path else path}"
 
 
-@dataclass
-class RateLimit:
-    """Throttle ``target`` beyond ``per_second`` requests a second (a token bucket holding at
-    most ``burst``), as AWS does under load."""
-
-    target: str
-    per_second: float
-    burst: float = 1.0
-    _tokens: float = 0.0
-    _last: float = 0.0
-
-    def allows(self, now: float) -> bool:
-        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.per_second)
-        self._last = now
-        if self._tokens >= 1:
-            self._tokens -= 1
-            return True
-        return False
-
-
 class FaultLayer:
     """WSGI middleware: counts requests per target in ``calls``, throttled ones in
-    ``throttled``, and applies queued faults and rate limits."""
+    ``throttled``, and applies queued faults and per-request throttling."""
 
     def __init__(self, app: WsgiApp, response_bucket: str) -> None:
         self._app = app
         self._response_bucket = response_bucket
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
-        self._limits: dict[str, RateLimit] = {}
         self._throttle_each: dict[str, int] = {}
         self._seen_bodies: Counter[tuple[str, bytes]] = Counter()
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
-
-    def limit_rate(self, target: str, per_second: float, burst: float = 1.0) -> None:
-        """Throttle ``target`` beyond ``per_second`` requests a second until ``clear()``."""
-        with self._lock:
-            self._limits[target] = RateLimit(
-                target, per_second, burst, _tokens=burst, _last=time.monotonic()
-            )
 
     def inject(self, *faults: Fault) -> None:
         """Queue faults; each applies to the next ``times`` matching requests."""
@@ -108,7 +80,6 @@ class FaultLayer:
         """Drop queued faults and reset the counts."""
         with self._lock:
             self._faults.clear()
-            self._limits.clear()
             self._throttle_each.clear()
             self._seen_bodies.clear()
             self.calls.clear()
@@ -122,10 +93,6 @@ class FaultLayer:
                 if self._seen_bodies[(target, body)] <= self._throttle_each[target]:
                     self.throttled[target] += 1
                     return Fault(target, "throttle")
-            limit = self._limits.get(target)
-            if limit and not limit.allows(time.monotonic()):
-                self.throttled[target] += 1
-                return Fault(target, "throttle")
             for fault in self._faults:
                 if fault.target == target and fault.times > 0:
                     fault.times -= 1
