@@ -28,10 +28,11 @@ class Fault:
     """Inject ``kind`` on the next ``times`` requests to ``target``.
 
     ``target`` is a WorkSpaces operation name (``UpdateWorkspaceImagePermission``) or
-    ``RESPONSE_URL``. ``error`` answers with ``error_code``; ``throttle`` with
-    ``ThrottlingException``; ``server_error`` with HTTP 500; ``slow`` waits ``delay_seconds``
-    and then serves the request; ``hang`` waits ``delay_seconds`` and drops the connection
-    without passing the request on; ``refuse`` drops the connection at once.
+    ``RESPONSE_URL``; with ``body_contains``, only requests whose body holds that text match.
+    ``error`` answers with ``error_code``; ``throttle`` with ``ThrottlingException``;
+    ``server_error`` with HTTP 500; ``slow`` waits ``delay_seconds`` and then serves the
+    request; ``hang`` waits ``delay_seconds`` and drops the connection without passing the
+    request on; ``refuse`` drops the connection at once.
     """
 
     target: str
@@ -39,6 +40,7 @@ class Fault:
     times: int = 1
     error_code: str = "ValidationException"
     delay_seconds: float = 0.0
+    body_contains: str = ""
 
 
 def _target(environ: dict[str, Any], response_bucket: str) -> str:
@@ -94,7 +96,11 @@ class FaultLayer:
                     self.throttled[target] += 1
                     return Fault(target, "throttle")
             for fault in self._faults:
-                if fault.target == target and fault.times > 0:
+                if (
+                    fault.target == target
+                    and fault.times > 0
+                    and fault.body_contains.encode() in body
+                ):
                     fault.times -= 1
                     if fault.kind == "throttle":
                         self.throttled[target] += 1

@@ -11,7 +11,7 @@ from rehearsal.assembly import ShareResource, StackTemplate
 from rehearsal.local_aws import LocalAws
 from rehearsal.scenario import Rehearsal
 
-SHORT_TIMEOUT_SECONDS = 4.0
+SHORT_TIMEOUT_SECONDS = 6.0
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def rehearsal(aws: LocalAws) -> Iterator[Rehearsal]:
 
 @pytest.fixture
 def short_timeout_rehearsal(aws: LocalAws) -> Iterator[Rehearsal]:
-    """Runs the function with a 4 s Timeout instead of the template's 180 s, so that reaching
+    """Runs the function with a 6 s Timeout instead of the template's 180 s, so that reaching
     the Timeout takes seconds; crhelper's timer and the hard stop work the same way."""
     run = Rehearsal(aws, timeout_seconds=SHORT_TIMEOUT_SECONDS)
     yield run

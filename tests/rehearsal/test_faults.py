@@ -38,8 +38,11 @@ def test_endpoint_slower_than_the_timeout_gets_one_failed_answer_and_a_clean_rol
     short_timeout_rehearsal: Rehearsal, example_shares: dict[str, ShareResource], image_id: str
 ) -> None:
     run = short_timeout_rehearsal
-    # The grant never reaches WorkSpaces: the connection hangs past the read timeout, then drops.
-    run.aws.faults.inject(Fault(GRANT, "hang", delay_seconds=8))
+    # No grant attempt reaches WorkSpaces: each hangs past the read timeout, then drops. The
+    # revoke of the rollback Delete (AllowCopyImage false) is served normally.
+    run.aws.faults.inject(
+        Fault(GRANT, "hang", times=10, delay_seconds=8, body_contains='"AllowCopyImage": true')
+    )
     stack = run.stack()
     assert not stack.deploy(example_shares)
     create, rollback = stack.steps  # CloudFormation.response() checked: exactly one answer each
