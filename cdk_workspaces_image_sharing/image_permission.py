@@ -8,7 +8,7 @@ from constructs import Construct
 from cdk_workspaces_image_sharing.concurrency import stable_key
 from cdk_workspaces_image_sharing.handler.share import ACCOUNT_ID_PROPERTY, IMAGE_ID_PROPERTY
 from cdk_workspaces_image_sharing.sharing_function import SERVICE_TIMEOUT, SharingFunction
-from cdk_workspaces_image_sharing.validation import check_account_id, check_image_id, is_literal
+from cdk_workspaces_image_sharing.validation import check_account_id, check_image_id
 
 RESOURCE_TYPE = "Custom::WorkspaceImagePermission"
 
@@ -75,15 +75,16 @@ class WorkspaceImagePermission(Construct):
         check_image_id(self, image_id)
         check_account_id(self, shared_account_id)
         provider = SharingFunction.of(self)
-        if is_literal(image_id) and is_literal(shared_account_id):
-            pair = (image_id, shared_account_id)
-            first = provider.declared_pairs.setdefault(pair, self.node.path)
-            if first != self.node.path:
-                raise ValueError(
-                    f"{self.node.path}: {IMAGE_ID_PROPERTY} {image_id!r} is already shared with "
-                    f"{ACCOUNT_ID_PROPERTY} {shared_account_id!r} by {first}: expected each "
-                    "image and account once per stack"
-                )
+        # One key per pair, literal or token, both to refuse a repeat and to place the share in
+        # its concurrency lane.
+        pair_key = f"{stable_key(self, image_id)}/{stable_key(self, shared_account_id)}"
+        first = provider.declared_pairs.setdefault(pair_key, self.node.path)
+        if first != self.node.path:
+            raise ValueError(
+                f"{self.node.path}: {IMAGE_ID_PROPERTY} {image_id!r} is already shared with "
+                f"{ACCOUNT_ID_PROPERTY} {shared_account_id!r} by {first}: expected each "
+                "image and account once per stack"
+            )
         self.image_arn: str = image_arn(self, image_id)
         """ARN of the shared image."""
         provider.allow_image(self.image_arn)
@@ -96,9 +97,7 @@ class WorkspaceImagePermission(Construct):
             removal_policy=removal_policy or RemovalPolicy.DESTROY,
             service_timeout=SERVICE_TIMEOUT,
         )
-        provider.lanes.register(
-            f"{stable_key(self, image_id)}/{stable_key(self, shared_account_id)}", self.resource
-        )
+        provider.lanes.register(pair_key, self.resource)
 
     @property
     def image_id(self) -> str:

@@ -73,8 +73,9 @@ class SharingFunction(Construct):
             "handler stays on the runtime it was released and tested for until a release "
             "moves it deliberately.",
         )
-        # Shared pairs declared in this stack with literal values, to refuse duplicates.
-        self.declared_pairs: dict[tuple[str, str], str] = {}
+        # The construct path that declared each image/account pair (by stable key), to refuse
+        # a pair declared twice.
+        self.declared_pairs: dict[str, str] = {}
         self.lanes = ShareLanes(self)
         Aspects.of(Stack.of(self)).add(self.lanes)
 

@@ -172,3 +172,10 @@ def test_asset_holds_only_modules(three_shares: SynthesizedStack) -> None:
     asset = Path(three_shares.assembly_dir) / function["Metadata"]["aws:asset:path"]
     files = [p for p in asset.rglob("*") if p.is_file()]
     assert files and all(p.suffix == ".py" for p in files), files
+
+
+def test_same_token_pair_twice_fails(stack: cdk.Stack) -> None:
+    account = cdk.CfnParameter(stack, "Account").value_as_string
+    WorkspaceImagePermission(stack, "First", image_id=IMAGE_A, shared_account_id=account)
+    with pytest.raises(ValueError, match=r"Empty/Again: .* already shared .* by Empty/First"):
+        WorkspaceImagePermission(stack, "Again", image_id=IMAGE_A, shared_account_id=account)
