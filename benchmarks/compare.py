@@ -12,7 +12,6 @@ that only creates a boto3 WorkSpaces client; per-event handler time and WorkSpac
 from __future__ import annotations
 
 import argparse
-import importlib
 import io
 import json
 import os
@@ -25,8 +24,7 @@ import tempfile
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,7 @@ from benchmarks.share_apps import MODES
 from rehearsal.assembly import PROJECT_DIR, cdk_environment
 from rehearsal.cloudformation import CloudFormation
 from rehearsal.lambda_context import LambdaContext
-from rehearsal.lambda_runtime import link_runtime_packages
+from rehearsal.lambda_runtime import handler_in_process, link_runtime_packages
 from rehearsal.local_aws import LocalAws, create_image
 
 SHARE_COUNTS = (1, 10, 100)
@@ -114,22 +112,6 @@ def measure_cold_start(runs: int, asset: Path, work: Path) -> dict[str, float]:
     return figures
 
 
-@contextmanager
-def handler_in_process(asset: Path, aws: LocalAws) -> Iterator[Any]:
-    """The asset's ``index`` module, imported fresh, talking to ``aws``."""
-    saved = dict(os.environ)
-    os.environ.update(aws.environment)
-    sys.path.insert(0, str(asset))
-    for name in ("index", "image_permissions", "share"):
-        sys.modules.pop(name, None)
-    try:
-        yield importlib.import_module("index")
-    finally:
-        sys.path.remove(str(asset))
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def _counter(counted: Counter[str]) -> Callable[..., None]:
     def count(model: Any, **_: Any) -> None:
         counted[model.name] += 1
@@ -178,7 +160,8 @@ def measure_events(runs: int, asset: Path) -> dict[str, dict[str, float]]:
             assert boto3.DEFAULT_SESSION is not None
             boto3.DEFAULT_SESSION.events.register("before-call.workspaces", _counter(counted))
             events = _lifecycle_events(cloudformation, image)
-            with handler_in_process(asset, aws) as index:
+            with handler_in_process(asset, aws.environment) as modules:
+                index = modules["index"]
                 for name, event in events:
                     counted.clear()
                     started = time.perf_counter()

@@ -4,6 +4,8 @@ Timeout, and a hard stop when the Timeout is reached."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import importlib.util
 import json
 import os
@@ -11,8 +13,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from rehearsal.assembly import SharingFunction
@@ -46,6 +50,30 @@ def link_runtime_packages(folder: Path) -> Path:
         if not (folder / source.name).exists():
             (folder / source.name).symlink_to(source)
     return folder
+
+
+HANDLER_MODULES = ("index", "image_permissions", "share")
+
+
+@contextlib.contextmanager
+def handler_in_process(
+    asset_dir: Path, environment: dict[str, str]
+) -> Iterator[dict[str, ModuleType]]:
+    """The handler's modules imported fresh from ``asset_dir`` in this process, as Lambda
+    imports them (top-level), with ``environment`` set; everything is put back afterwards."""
+    saved = dict(os.environ)
+    os.environ.update(environment)
+    sys.path.insert(0, str(asset_dir))
+    for name in HANDLER_MODULES:
+        sys.modules.pop(name, None)
+    try:
+        yield {name: importlib.import_module(name) for name in HANDLER_MODULES}
+    finally:
+        for name in HANDLER_MODULES:
+            sys.modules.pop(name, None)
+        sys.path.remove(str(asset_dir))
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -13,25 +11,17 @@ import pytest
 from cdk_workspaces_image_sharing.handler_asset import HANDLER_DIR
 from rehearsal.cloudformation import CloudFormation, Response
 from rehearsal.lambda_context import LambdaContext
+from rehearsal.lambda_runtime import handler_in_process
 from rehearsal.local_aws import LocalAws
 
-HANDLER_MODULES = ("index", "image_permissions", "share")
 TIMEOUT_SECONDS = 180
 
 
 @pytest.fixture
-def handler_modules(
-    aws: LocalAws, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, ModuleType]]:
+def handler_modules(aws: LocalAws) -> Iterator[dict[str, ModuleType]]:
     """Freshly imported handler modules, talking to the local endpoint."""
-    for name, value in aws.environment.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.syspath_prepend(str(HANDLER_DIR))
-    for name in HANDLER_MODULES:
-        sys.modules.pop(name, None)
-    yield {name: importlib.import_module(name) for name in HANDLER_MODULES}
-    for name in HANDLER_MODULES:
-        sys.modules.pop(name, None)
+    with handler_in_process(HANDLER_DIR, aws.environment) as modules:
+        yield modules
 
 
 Invoke = Callable[[dict[str, Any]], Response]
