@@ -1,7 +1,34 @@
-"""AWS CDK constructs that share Amazon WorkSpaces custom images with other accounts."""
+"""AWS CDK constructs that share Amazon WorkSpaces custom images with other accounts.
 
-from cdk_workspaces_image_sharing.concurrency import MAX_CONCURRENT_SHARES
-from cdk_workspaces_image_sharing.image_permission import WorkspaceImagePermission
-from cdk_workspaces_image_sharing.image_share import WorkspaceImageShare
+The constructs are loaded on first use (PEP 562), so that importing a submodule that needs no
+CDK (the handler's ``share`` module, the tools) does not start the CDK's Node runtime.
+"""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cdk_workspaces_image_sharing.concurrency import MAX_CONCURRENT_SHARES
+    from cdk_workspaces_image_sharing.image_permission import WorkspaceImagePermission
+    from cdk_workspaces_image_sharing.image_share import WorkspaceImageShare
+
+_EXPORTS = {
+    "MAX_CONCURRENT_SHARES": "cdk_workspaces_image_sharing.concurrency",
+    "WorkspaceImagePermission": "cdk_workspaces_image_sharing.image_permission",
+    "WorkspaceImageShare": "cdk_workspaces_image_sharing.image_share",
+}
 __all__ = ["MAX_CONCURRENT_SHARES", "WorkspaceImagePermission", "WorkspaceImageShare"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 from typing import cast
 
-import crhelper
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
 HANDLER_DIR = Path(__file__).parent / "handler"
 HANDLER = "index.handler"
+
+
+def crhelper_dir() -> Path:
+    """The installed crhelper package's folder, found without importing it (crhelper imports
+    boto3, which synthesis does not need)."""
+    spec = importlib.util.find_spec("crhelper")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("crhelper is not installed: reinstall cdk-workspaces-image-sharing")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _copy_modules(source: Path, target: Path) -> None:
@@ -28,7 +37,7 @@ class _CopyHandlerAndCrhelper:
 
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
         _copy_modules(HANDLER_DIR, Path(output_dir))
-        _copy_modules(Path(crhelper.__file__).parent, Path(output_dir) / "crhelper")
+        _copy_modules(crhelper_dir(), Path(output_dir) / "crhelper")
         return True
 
 
@@ -45,3 +54,8 @@ def handler_code() -> lambda_.Code:
             local=cast(ILocalBundling, _CopyHandlerAndCrhelper()),
         ),
     )
+
+
+def handler_module_names() -> list[str]:
+    """The handler's top-level modules, as Lambda imports them (``index``, ``share``, …)."""
+    return sorted(module.stem for module in HANDLER_DIR.glob("*.py"))

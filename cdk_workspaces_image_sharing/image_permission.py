@@ -5,12 +5,14 @@ from __future__ import annotations
 from aws_cdk import CustomResource, RemovalPolicy, Stack
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.concurrency import stable_key
-from cdk_workspaces_image_sharing.handler.share import ACCOUNT_ID_PROPERTY, IMAGE_ID_PROPERTY
+from cdk_workspaces_image_sharing.handler.share import (
+    ACCOUNT_ID_PROPERTY,
+    IMAGE_ID_PROPERTY,
+    RESOURCE_TYPE,
+)
+from cdk_workspaces_image_sharing.share_registry import ShareRegistry
 from cdk_workspaces_image_sharing.sharing_function import SERVICE_TIMEOUT, SharingFunction
 from cdk_workspaces_image_sharing.validation import check_account_id, check_image_id
-
-RESOURCE_TYPE = "Custom::WorkspaceImagePermission"
 
 
 def image_arn(scope: Construct, image_id: str) -> str:
@@ -51,7 +53,8 @@ class WorkspaceImagePermission(Construct):
     ------
     ValueError
         For a literal value that is malformed, is the stack's own account, or repeats an
-        image and account already shared in this stack. The message names the construct path.
+        image and account already shared in this App and environment (see
+        ``share_registry``). The message names the construct path.
 
     Example
     -------
@@ -74,20 +77,10 @@ class WorkspaceImagePermission(Construct):
         super().__init__(scope, construct_id)
         check_image_id(self, image_id)
         check_account_id(self, shared_account_id)
-        provider = SharingFunction.of(self)
-        # One key per pair, literal or token, both to refuse a repeat and to place the share in
-        # its concurrency lane.
-        pair_key = f"{stable_key(self, image_id)}/{stable_key(self, shared_account_id)}"
-        first = provider.declared_pairs.setdefault(pair_key, self.node.path)
-        if first != self.node.path:
-            raise ValueError(
-                f"{self.node.path}: {IMAGE_ID_PROPERTY} {image_id!r} is already shared with "
-                f"{ACCOUNT_ID_PROPERTY} {shared_account_id!r} by {first}: expected each "
-                "image and account once per stack"
-            )
+        ShareRegistry.get_or_create(self).register_share(self, image_id, shared_account_id)
+        provider = SharingFunction.get_or_create(self)
         self.image_arn: str = image_arn(self, image_id)
         """ARN of the shared image."""
-        provider.allow_image(self.image_arn)
         self.resource = CustomResource(
             self,
             "Resource",
@@ -97,7 +90,7 @@ class WorkspaceImagePermission(Construct):
             removal_policy=removal_policy or RemovalPolicy.DESTROY,
             service_timeout=SERVICE_TIMEOUT,
         )
-        provider.lanes.register(pair_key, self.resource)
+        provider.serve(self.resource)
 
     @property
     def image_id(self) -> str:

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from aws_cdk import Fn, RemovalPolicy, Token
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.concurrency import short_hash, stable_key
 from cdk_workspaces_image_sharing.image_permission import WorkspaceImagePermission, image_arn
-from cdk_workspaces_image_sharing.validation import check_image_id, is_literal
+from cdk_workspaces_image_sharing.tokens import is_literal, short_hash, stable_key
+from cdk_workspaces_image_sharing.validation import check_image_id
 
 
 class WorkspaceImageShare(Construct):

@@ -2,36 +2,53 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aspects, Duration, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.concurrency import ShareLanes
 from cdk_workspaces_image_sharing.handler_asset import HANDLER, handler_code
 from cdk_workspaces_image_sharing.nag import acknowledge
 
-# The handler makes at most two WorkSpaces calls per request in the common case; each can take
-# up to image_permissions.worst_case_call_seconds() (73 s) with retries. crhelper answers
-# FAILED 0.5 s before this timeout if the calls take longer.
+# A Create or Update makes one WorkSpaces call, which can take up to
+# workspaces_api.worst_case_call_seconds() (73 s) with retries, plus up to 30 s of AccessDenied
+# retries while IAM propagates; a Delete also reads the stack within a 60 s budget. crhelper
+# answers FAILED 0.5 s before this timeout if the calls take longer.
 FUNCTION_TIMEOUT = Duration.minutes(3)
 # If the function never answers at all (it crashed before crhelper started), CloudFormation
 # gives up after this instead of its default hour.
 SERVICE_TIMEOUT = Duration.minutes(5)
+# CloudFormation invokes the function asynchronously. Lambda would retry a timed-out or crashed
+# invocation (twice by default) after crhelper has answered FAILED and the stack has rolled
+# back, granting again what the rollback revoked: no retries, and no event older than the
+# custom resource's ServiceTimeout (Lambda's minimum is 60 s).
+ASYNC_RETRY_ATTEMPTS = 0
+ASYNC_MAX_EVENT_AGE = SERVICE_TIMEOUT
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 IMAGE_PERMISSION_ACTIONS = (
     "workspaces:UpdateWorkspaceImagePermission",
     "workspaces:DescribeWorkspaceImagePermissions",
 )
+STACK_READ_ACTIONS = ("cloudformation:DescribeStacks", "cloudformation:ListStackResources")
 _ID = "WorkspaceImageSharingFunction"
 
 
-class SharingFunction(Construct):
-    """The stack's sharing function, its role and its log group; use ``of()`` to get it.
+def every_image_arn(scope: Construct) -> str:
+    """``arn:<partition>:workspaces:<region>:<account>:workspaceimage/*`` of the stack."""
+    return Stack.of(scope).format_arn(
+        service="workspaces", resource="workspaceimage", resource_name="*"
+    )
 
-    The role may change image permissions only on the images registered with ``allow_image``,
-    all in one IAM statement.
+
+class SharingFunction(Construct):
+    """The stack's sharing function, its role, log group and asynchronous invocation settings;
+    use ``get_or_create()``.
+
+    The role may change the permissions of any image of the stack's own account and Region, and
+    read the stack's own resources. It does not depend on which images the stack declares:
+    after an image change, CloudFormation's cleanup Delete of the old share runs once the
+    policy has already been updated, and must still be allowed.
     """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
@@ -50,8 +67,23 @@ class SharingFunction(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
-        self._image_statement = iam.PolicyStatement(actions=list(IMAGE_PERMISSION_ACTIONS))
-        self._image_arns: set[str] = set()
+        images = every_image_arn(self)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(IMAGE_PERMISSION_ACTIONS), resources=[images])
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(STACK_READ_ACTIONS), resources=[Aws.STACK_ID])
+        )
+        policy = self.role.node.find_child("DefaultPolicy")
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5",
+            "The function shares images the stack declares; the policy names every image of "
+            "the stack's account and Region so that the cleanup Delete after an image change, "
+            "which CloudFormation runs after the policy was updated, may still revoke the old "
+            "image's share.",
+            applies_to=f"Resource::{_nag_resource(self, images)}",
+        )
         self.function = lambda_.Function(
             self,
             "Function",
@@ -66,6 +98,13 @@ class SharingFunction(Construct):
             log_group=self.log_group,
             environment={"LOG_LEVEL": "INFO"},
         )
+        self.async_invoke_config = lambda_.EventInvokeConfig(
+            self,
+            "AsyncInvoke",
+            function=self.function,
+            retry_attempts=ASYNC_RETRY_ATTEMPTS,
+            max_event_age=ASYNC_MAX_EVENT_AGE,
+        )
         acknowledge(
             self.function,
             "AwsSolutions-L1",
@@ -73,26 +112,28 @@ class SharingFunction(Construct):
             "handler stays on the runtime it was released and tested for until a release "
             "moves it deliberately.",
         )
-        # The construct path that declared each image/account pair (by stable key), to refuse
-        # a pair declared twice.
-        self.declared_pairs: dict[str, str] = {}
-        self.lanes = ShareLanes(self)
-        Aspects.of(Stack.of(self)).add(self.lanes)
 
     @classmethod
-    def of(cls, scope: Construct) -> SharingFunction:
-        """The sharing function of ``scope``'s stack, created on first use."""
+    def get_or_create(cls, scope: Construct) -> SharingFunction:
+        """The sharing function of ``scope``'s stack, added to the stack on first use."""
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(_ID)
         if isinstance(existing, SharingFunction):
             return existing
         return cls(stack, _ID)
 
-    def allow_image(self, image_arn: str) -> None:
-        """Let the function change permissions of this image (idempotent)."""
-        if image_arn in self._image_arns:
-            return
-        if not self._image_arns:
-            self.role.add_to_principal_policy(self._image_statement)
-        self._image_arns.add(image_arn)
-        self._image_statement.add_resources(image_arn)
+    def serve(self, share: Construct) -> None:
+        """Make ``share`` wait for everything its requests need: the function (through its
+        ServiceToken) and the asynchronous invocation settings, so no request can be retried
+        under Lambda's defaults on a first deploy."""
+        share.node.add_dependency(self.async_invoke_config)
+
+
+def _nag_resource(scope: Construct, arn: str) -> str:
+    """How cdk-nag writes ``arn`` in a finding: pseudo parameters as ``<AWS::Name>``."""
+    stack = Stack.of(scope)
+    resolved = stack.resolve(arn)
+    if isinstance(resolved, str):
+        return resolved
+    parts = resolved["Fn::Join"][1]
+    return "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import Stack, Token
+from aws_cdk import Stack
 from constructs import Construct
 
 from cdk_workspaces_image_sharing.handler.share import account_id_problem, image_id_problem
-
-
-def is_literal(value: object) -> bool:
-    """True when ``value`` is known at synth time (not a token)."""
-    return not Token.is_unresolved(value)
+from cdk_workspaces_image_sharing.tokens import is_literal
 
 
 def check_image_id(scope: Construct, image_id: object) -> None:

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rehearsal.assembly import ShareResource
+from rehearsal.assembly import StackTemplate
 from rehearsal.faults import Fault
 from rehearsal.local_aws import create_image
 from rehearsal.scenario import (
@@ -32,7 +32,7 @@ def example_lifecycle(run: Rehearsal) -> None:
     run.print_line(f"image {image} created on {run.aws.endpoint_url}; synthesizing app.py")
     with tempfile.TemporaryDirectory(prefix="rehearsal-") as folder:
         first, second, third = (
-            synthesize_stack(Path(folder) / account, imageId=image, accountId=account).shares
+            synthesize_stack(Path(folder) / account, imageId=image, accountId=account)
             for account in (FIRST, SECOND, THIRD)
         )
         _run_lifecycle(run, image, first, second, third)
@@ -41,9 +41,9 @@ def example_lifecycle(run: Rehearsal) -> None:
 def _run_lifecycle(
     run: Rehearsal,
     image: str,
-    first: dict[str, ShareResource],
-    second: dict[str, ShareResource],
-    third: dict[str, ShareResource],
+    first: StackTemplate,
+    second: StackTemplate,
+    third: StackTemplate,
 ) -> None:
     stack = run.stack()
     run.step(
@@ -70,9 +70,9 @@ def _run_lifecycle(
         succeeds=False,
         shared={SECOND},
     )
-    run.aws.faults.inject(Fault(GRANT, "error", error_code="AccessDeniedException"))
+    run.aws.faults.inject(Fault(GRANT, "error", error_code="OperationNotSupportedException"))
     run.step(
-        f"Update to {THIRD} refused by WorkSpaces (AccessDenied)",
+        f"Update to {THIRD} refused by WorkSpaces (OperationNotSupported)",
         stack,
         lambda: stack.deploy(third),
         image,
@@ -80,7 +80,7 @@ def _run_lifecycle(
         shared={SECOND},
     )
     run.step("Delete the stack", stack, stack.delete, image, succeeds=True, shared=set())
-    failed = run.stack()
+    failed = run.stack("RehearsalRefused")
     run.aws.faults.inject(Fault(GRANT, "error", error_code="ResourceUnavailableException"))
     run.step(
         "Create refused (image not AVAILABLE), then the rollback Delete",

@@ -10,19 +10,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cdk_workspaces_image_sharing.handler.share import RESOURCE_TYPE
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-RESOURCE_TYPE = "Custom::WorkspaceImagePermission"
 
 
 @dataclass(frozen=True)
-class SharingFunction:
-    """What Lambda would run: from the function's template entry and its asset folder."""
+class FunctionSpec:
+    """What Lambda would run: from a function's template entry and its asset folder."""
 
     logical_id: str
     handler: str
     timeout_seconds: int
     environment: dict[str, str]
     asset_dir: Path
+
+    @property
+    def key(self) -> tuple[str, str, int, str]:
+        """What tells two functions' code and settings apart (the environment aside)."""
+        return (
+            self.handler,
+            str(self.asset_dir),
+            self.timeout_seconds,
+            json.dumps(self.environment, sort_keys=True),
+        )
 
 
 @dataclass(frozen=True)
@@ -31,19 +42,45 @@ class ShareResource:
 
     logical_id: str
     properties: dict[str, Any]
-    function: SharingFunction
-    depends_on: tuple[str, ...] = ()
     retain: bool = False
-    service_timeout_seconds: int = 3600
 
 
 @dataclass(frozen=True)
 class StackTemplate:
-    """One stack's template with its share resources resolved to their functions."""
+    """One stack's template, read from a cloud assembly folder."""
 
     name: str
     template: dict[str, Any]
+    outdir: Path
     shares: dict[str, ShareResource] = field(default_factory=dict)
+
+    def function(self, logical_id: str) -> FunctionSpec:
+        """The Lambda function ``logical_id`` of this template."""
+        resource = self.template["Resources"][logical_id]
+        properties = resource["Properties"]
+        return FunctionSpec(
+            logical_id=logical_id,
+            handler=properties["Handler"],
+            timeout_seconds=int(properties.get("Timeout", 3)),
+            environment=dict(properties.get("Environment", {}).get("Variables", {})),
+            asset_dir=self.outdir / resource["Metadata"]["aws:asset:path"],
+        )
+
+    def with_values(self, replacements: dict[str, str]) -> StackTemplate:
+        """The same template with every string value equal to a key replaced (e.g. a placeholder
+        image ID by one the local endpoint made)."""
+
+        def swap(value: Any) -> Any:
+            if isinstance(value, str):
+                return replacements.get(value, value)
+            if isinstance(value, dict):
+                return {k: swap(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [swap(v) for v in value]
+            return value
+
+        template = swap(self.template)
+        return StackTemplate(self.name, template, self.outdir, _shares(template))
 
 
 def cdk_environment() -> dict[str, str]:
@@ -70,7 +107,7 @@ def synthesize(outdir: Path, app: str | None = None, context: dict[str, str] | N
 
 
 def read_stacks(outdir: Path) -> list[StackTemplate]:
-    """Every stack in the cloud assembly at ``outdir``, with its shares resolved."""
+    """Every stack in the cloud assembly at ``outdir``."""
     manifest = json.loads((outdir / "manifest.json").read_text())
     stacks = []
     for name, artifact in manifest["artifacts"].items():
@@ -78,38 +115,21 @@ def read_stacks(outdir: Path) -> list[StackTemplate]:
             continue
         template_file = artifact["properties"]["templateFile"]
         template = json.loads((outdir / template_file).read_text())
-        stacks.append(StackTemplate(name, template, _shares(template, outdir)))
+        stacks.append(StackTemplate(name, template, outdir, _shares(template)))
     return stacks
 
 
-def _function(template: dict[str, Any], logical_id: str, outdir: Path) -> SharingFunction:
-    resource = template["Resources"][logical_id]
-    properties = resource["Properties"]
-    return SharingFunction(
-        logical_id=logical_id,
-        handler=properties["Handler"],
-        timeout_seconds=int(properties.get("Timeout", 3)),
-        environment=dict(properties.get("Environment", {}).get("Variables", {})),
-        asset_dir=outdir / resource["Metadata"]["aws:asset:path"],
-    )
-
-
-def _shares(template: dict[str, Any], outdir: Path) -> dict[str, ShareResource]:
-    resources = template.get("Resources", {})
-    shares = {}
-    for logical_id, resource in resources.items():
-        if resource["Type"] != RESOURCE_TYPE:
-            continue
-        properties = dict(resource["Properties"])
-        token = properties.pop("ServiceToken")
-        function_id = token["Fn::GetAtt"][0]
-        depends_on = resource.get("DependsOn", [])
-        shares[logical_id] = ShareResource(
-            logical_id=logical_id,
-            properties={k: v for k, v in properties.items() if k != "ServiceTimeout"},
-            function=_function(template, function_id, outdir),
-            depends_on=tuple([depends_on] if isinstance(depends_on, str) else depends_on),
+def _shares(template: dict[str, Any]) -> dict[str, ShareResource]:
+    return {
+        logical_id: ShareResource(
+            logical_id,
+            {
+                key: value
+                for key, value in resource["Properties"].items()
+                if key not in ("ServiceToken", "ServiceTimeout")
+            },
             retain=resource.get("DeletionPolicy") == "Retain",
-            service_timeout_seconds=int(properties.get("ServiceTimeout", 3600)),
         )
-    return shares
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource["Type"] == RESOURCE_TYPE
+    }

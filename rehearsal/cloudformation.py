@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from cdk_workspaces_image_sharing.handler.share import RESOURCE_TYPE
 from rehearsal.local_aws import ACCOUNT_ID, REGION, RESPONSE_BUCKET, LocalAws
 
 STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/Rehearsal/{uuid.UUID(int=1)}"
@@ -46,9 +47,12 @@ class CloudFormation:
         *,
         physical_id: str | None = None,
         old_properties: dict[str, Any] | None = None,
+        stack_id: str = STACK_ID,
+        service_token: str | None = None,
     ) -> dict[str, Any]:
         """An event as CloudFormation sends it: every property a string, a fresh RequestId and
         a presigned S3 PUT URL to answer on."""
+        token = service_token or self._service_token
         if not self._bucket_ready:
             self._s3.create_bucket(Bucket=RESPONSE_BUCKET)
             # Versioned, so that a second answer to one request shows up instead of replacing.
@@ -59,24 +63,22 @@ class CloudFormation:
         request_id = str(uuid.uuid4())
         event: dict[str, Any] = {
             "RequestType": request_type,
-            "ServiceToken": self._service_token,
+            "ServiceToken": token,
             "ResponseURL": self._s3.generate_presigned_url(
                 "put_object",
                 Params={"Bucket": RESPONSE_BUCKET, "Key": request_id},
                 ExpiresIn=7200,
             ),
-            "StackId": STACK_ID,
+            "StackId": stack_id,
             "RequestId": request_id,
             "LogicalResourceId": logical_id,
-            "ResourceType": "Custom::WorkspaceImagePermission",
-            "ResourceProperties": _as_strings({"ServiceToken": self._service_token, **properties}),
+            "ResourceType": RESOURCE_TYPE,
+            "ResourceProperties": _as_strings({"ServiceToken": token, **properties}),
         }
         if physical_id is not None:
             event["PhysicalResourceId"] = physical_id
         if old_properties is not None:
-            event["OldResourceProperties"] = _as_strings(
-                {"ServiceToken": self._service_token, **old_properties}
-            )
+            event["OldResourceProperties"] = _as_strings({"ServiceToken": token, **old_properties})
         return event
 
     def responses(self, event: dict[str, Any]) -> list[bytes]:
@@ -92,13 +94,14 @@ class CloudFormation:
             if v["Key"] == key
         ]
 
-    def response(self, event: dict[str, Any]) -> Response:
-        """The handler's answer to ``event``, checked against CloudFormation's rules."""
+    def response(self, event: dict[str, Any], log: str = "") -> Response:
+        """The handler's answer to ``event``, checked against CloudFormation's rules; ``log``
+        (the function's) is added to the error."""
         answers = self.responses(event)
         if len(answers) != 1:
             raise ResponseError(
                 f"{len(answers)} responses to {event['RequestType']} {event['RequestId']}; "
-                "CloudFormation takes exactly one"
+                f"CloudFormation takes exactly one\n--- function log ---\n{log}"
             )
         raw = answers[0]
         body = json.loads(raw)
@@ -117,7 +120,7 @@ class CloudFormation:
         if len(str(body.get("Reason", ""))) > MAX_REASON_CHARS:
             problems.append("Reason is longer than 256 characters")
         if problems:
-            raise ResponseError("; ".join(problems))
+            raise ResponseError("; ".join(problems) + f"\n--- function log ---\n{log}")
         return Response(
             status=body["Status"],
             physical_id=body["PhysicalResourceId"],

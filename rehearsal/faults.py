@@ -15,6 +15,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import parse_qsl
+
+from rehearsal import iam_check, workspaces_strict
+from rehearsal.cloudformation_reads import (
+    READ_ACTIONS,
+    CloudFormationError,
+    CloudFormationReads,
+    error_xml,
+)
 
 RESPONSE_URL = "ResponseUrl"  # the target name of S3 PUTs to the response bucket
 FaultKind = Literal["error", "throttle", "server_error", "slow", "hang", "refuse"]
@@ -43,10 +52,12 @@ class Fault:
     body_contains: str = ""
 
 
-def _target(environ: dict[str, Any], response_bucket: str) -> str:
+def _target(environ: dict[str, Any], response_bucket: str, body: bytes) -> str:
     amz_target = environ.get("HTTP_X_AMZ_TARGET", "")
     if amz_target:
         return str(amz_target).rsplit(".", 1)[-1]
+    if body.startswith(b"Action="):  # the query protocol (CloudFormation)
+        return dict(parse_qsl(body.decode()))["Action"]
     path = str(environ.get("PATH_INFO", ""))
     if environ.get("REQUEST_METHOD") == "PUT" and path.startswith(f"/{response_bucket}/"):
         return RESPONSE_URL
@@ -55,11 +66,16 @@ def _target(environ: dict[str, Any], response_bucket: str) -> str:
 
 class FaultLayer:
     """WSGI middleware: counts requests per target in ``calls``, throttled ones in
-    ``throttled``, and applies queued faults and per-request throttling."""
+    ``throttled``, and applies queued faults and per-request throttling. Behind the faults it
+    enforces IAM on the roles in ``roles``, answers CloudFormation's reads from ``stacks``, and
+    makes WorkSpaces as strict as the documented service (``workspaces_strict``)."""
 
-    def __init__(self, app: WsgiApp, response_bucket: str) -> None:
+    def __init__(self, app: WsgiApp, response_bucket: str, account_id: str) -> None:
         self._app = app
         self._response_bucket = response_bucket
+        self._account_id = account_id
+        self.roles = iam_check.RoleDirectory()
+        self.stacks = CloudFormationReads()
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._throttle_each: dict[str, int] = {}
@@ -110,13 +126,13 @@ class FaultLayer:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
-        target = _target(environ, self._response_bucket)
+        target = _target(environ, self._response_bucket, body)
         fault = self._take(target, body)
         if fault is None:
-            return self._app(environ, start_response)
+            return self._serve(environ, start_response, target, body)
         if fault.kind == "slow":
             time.sleep(fault.delay_seconds)
-            return self._app(environ, start_response)
+            return self._serve(environ, start_response, target, body)
         if fault.kind in ("hang", "refuse"):
             time.sleep(fault.delay_seconds)
             connection: socket.socket = environ["werkzeug.socket"]
@@ -127,9 +143,87 @@ class FaultLayer:
         code = "ThrottlingException" if fault.kind == "throttle" else fault.error_code
         return _json_error(start_response, "400 Bad Request", code)
 
+    def _serve(
+        self, environ: dict[str, Any], start_response: StartResponse, target: str, body: bytes
+    ) -> Iterable[bytes]:
+        caller = iam_check.caller(str(environ.get("HTTP_AUTHORIZATION", "")))
+        if caller is not None and caller.service == "workspaces":
+            return self._workspaces(environ, start_response, caller, target, body)
+        if caller is not None and caller.service == "cloudformation":
+            return self._cloudformation(start_response, caller, target, body)
+        return self._app(environ, start_response)
 
-def _json_error(start_response: StartResponse, status: str, code: str) -> list[bytes]:
-    body = json.dumps({"__type": code, "message": f"injected {code}"}).encode()
+    def _workspaces(
+        self,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        caller: iam_check.Caller,
+        target: str,
+        body: bytes,
+    ) -> Iterable[bytes]:
+        if target not in (workspaces_strict.GRANT_OR_REVOKE, workspaces_strict.DESCRIBE):
+            return self._app(environ, start_response)
+        request = json.loads(body or b"{}")
+        image_arn = (
+            f"arn:aws:workspaces:{caller.region}:{self._account_id}:"
+            f"workspaceimage/{request.get('ImageId')}"
+        )
+        if self.roles.denies(caller.access_key, f"workspaces:{target}", image_arn):
+            return _json_error(
+                start_response,
+                "400 Bad Request",
+                "AccessDeniedException",
+                f"not authorized to perform workspaces:{target} on {image_arn}",
+            )
+        try:
+            answer = workspaces_strict.answer(target, request, self._account_id, caller.region)
+        except workspaces_strict.WorkSpacesRefusal as refusal:
+            return _json_error(start_response, "400 Bad Request", refusal.code, str(refusal))
+        if answer is None:
+            return self._app(environ, start_response)
+        return _json(start_response, "200 OK", answer)
+
+    def _cloudformation(
+        self,
+        start_response: StartResponse,
+        caller: iam_check.Caller,
+        action: str,
+        body: bytes,
+    ) -> Iterable[bytes]:
+        params = dict(parse_qsl(body.decode()))
+        if action not in READ_ACTIONS:
+            return _xml(start_response, "400 Bad Request", error_xml("InvalidAction", action))
+        try:
+            resource = "*"
+            if params.get("StackName"):
+                resource = self.stacks.find(params["StackName"]).stack_id
+            if self.roles.denies(caller.access_key, f"cloudformation:{action}", resource):
+                message = f"not authorized to perform cloudformation:{action} on {resource}"
+                return _xml(start_response, "403 Forbidden", error_xml("AccessDenied", message))
+            return _xml(start_response, "200 OK", self.stacks.answer(action, params))
+        except CloudFormationError as error:
+            return _xml(start_response, "400 Bad Request", error_xml(error.code, str(error)))
+
+
+def _json(start_response: StartResponse, status: str, answer: dict[str, Any]) -> list[bytes]:
+    body = json.dumps(answer).encode()
+    start_response(
+        status,
+        [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+def _xml(start_response: StartResponse, status: str, text: str) -> list[bytes]:
+    body = text.encode()
+    start_response(status, [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _json_error(
+    start_response: StartResponse, status: str, code: str, message: str = ""
+) -> list[bytes]:
+    body = json.dumps({"__type": code, "message": message or f"injected {code}"}).encode()
     start_response(
         status,
         [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))],

@@ -9,10 +9,15 @@ import uuid
 class LambdaContext:
     """The parts of Lambda's context that crhelper and the handler use."""
 
-    def __init__(self, timeout_seconds: float, function_name: str = "sharing-function") -> None:
+    def __init__(
+        self,
+        timeout_seconds: float,
+        function_name: str = "sharing-function",
+        aws_request_id: str | None = None,
+    ) -> None:
         self._deadline = time.monotonic() + timeout_seconds
         self.function_name = function_name
-        self.aws_request_id = str(uuid.uuid4())
+        self.aws_request_id = aws_request_id or str(uuid.uuid4())
         self.invoked_function_arn = (
             f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
         )

@@ -1,6 +1,12 @@
-"""Run a function's handler the way Lambda does: a separate Python process whose path holds only
-the asset folder and the SDK the runtime provides, a context that runs down from the function's
-Timeout, and a hard stop when the Timeout is reached."""
+"""Run a function's handler the way Lambda does.
+
+Each container is a separate Python 3.13 process (``lambda_python``) whose path holds only the
+asset folder and the runtime's SDK. It imports the handler once (the init phase) and then
+serves invocations one at a time, reusing module state as a warm Lambda container does. The
+runtime's logging is reproduced: a handler on the root logger writing to the function's log,
+so whatever the function logs at the level it sets is captured. An invocation that reaches the
+Timeout is stopped hard, and its container is thrown away.
+"""
 
 from __future__ import annotations
 
@@ -9,37 +15,77 @@ import importlib
 import importlib.util
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from rehearsal.assembly import SharingFunction
+from cdk_workspaces_image_sharing.handler_asset import handler_module_names
+from rehearsal.assembly import FunctionSpec
+from rehearsal.lambda_python import lambda_python
 
-# What the Python Lambda runtime puts on the path besides the function's code.
+# What the Python Lambda runtime puts on the path besides the function's code, when no SDK
+# virtualenv is set up (see lambda_python).
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+INIT_TIMEOUT_SECONDS = 30
+_MARK = "\x1e"  # starts the line a container writes when an invocation ends
+# The Python runtime's log line: level, time, request ID, message (tab-separated).
+LOG_FORMAT = "[%(levelname)s]\t%(asctime)s\t%(aws_request_id)s\t%(name)s\t%(message)s"
 
-# Runs in the child: -S keeps site-packages off sys.path, so only the asset and RUNTIME_PACKAGES
-# can be imported, as in Lambda.
+# Runs in the container: -S keeps site-packages off sys.path, so only the asset, the SDK and
+# the runtime's context module can be imported, as in Lambda.
 _BOOTSTRAP = """
-import importlib, json, sys
-asset_dir, runtime_dir, handler, timeout = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-sys.path[:0] = [asset_dir, runtime_dir]
+import importlib, json, logging, sys, traceback
+asset_dir, sdk_dir, runtime_dir, handler, log_format = sys.argv[1:6]
+sys.path[:0] = [asset_dir, sdk_dir, runtime_dir]
 from lambda_context import LambdaContext
-context = LambdaContext(timeout)
+
+class RequestIdFilter(logging.Filter):
+    request_id = "init"
+    def filter(self, record):
+        record.aws_request_id = self.request_id
+        return True
+
+request_ids = RequestIdFilter()
+runtime_handler = logging.StreamHandler(sys.stdout)
+runtime_handler.setFormatter(logging.Formatter(log_format))
+runtime_handler.addFilter(request_ids)
+logging.getLogger().addHandler(runtime_handler)
 module_name, function_name = handler.rsplit(".", 1)
-event = json.load(sys.stdin)
-getattr(importlib.import_module(module_name), function_name)(event, context)
-"""
+try:
+    entry = getattr(importlib.import_module(module_name), function_name)
+except Exception:
+    traceback.print_exc(file=sys.stdout)
+    print("MARK" + "init-error", flush=True)
+    sys.exit(1)
+print("MARK" + "ready", flush=True)
+for line in sys.stdin:
+    request = json.loads(line)
+    request_ids.request_id = request["request_id"]
+    context = LambdaContext(request["timeout"], aws_request_id=request["request_id"])
+    try:
+        entry(request["event"], context)
+        outcome = "ok"
+    except Exception:
+        traceback.print_exc(file=sys.stdout)
+        outcome = "error"
+    sys.stdout.flush()
+    print("MARK" + outcome, flush=True)
+""".replace("MARK", repr(_MARK)[1:-1])
 
 
 def link_runtime_packages(folder: Path) -> Path:
-    """Put links to the SDK packages in ``folder``, as the Lambda runtime provides them."""
+    """Put links to this interpreter's SDK packages in ``folder``, as the runtime provides
+    them (the fallback when ``.venv-lambda`` is missing)."""
     folder.mkdir(parents=True, exist_ok=True)
     for package in RUNTIME_PACKAGES:
         spec = importlib.util.find_spec(package)
@@ -52,24 +98,22 @@ def link_runtime_packages(folder: Path) -> Path:
     return folder
 
 
-HANDLER_MODULES = ("index", "image_permissions", "share")
-
-
 @contextlib.contextmanager
 def handler_in_process(
     asset_dir: Path, environment: dict[str, str]
 ) -> Iterator[dict[str, ModuleType]]:
     """The handler's modules imported fresh from ``asset_dir`` in this process, as Lambda
     imports them (top-level), with ``environment`` set; everything is put back afterwards."""
+    names = handler_module_names()
     saved = dict(os.environ)
     os.environ.update(environment)
     sys.path.insert(0, str(asset_dir))
-    for name in HANDLER_MODULES:
+    for name in names:
         sys.modules.pop(name, None)
     try:
-        yield {name: importlib.import_module(name) for name in HANDLER_MODULES}
+        yield {name: importlib.import_module(name) for name in names}
     finally:
-        for name in HANDLER_MODULES:
+        for name in names:
             sys.modules.pop(name, None)
         sys.path.remove(str(asset_dir))
         os.environ.clear()
@@ -78,73 +122,163 @@ def handler_in_process(
 
 @dataclass(frozen=True)
 class Invocation:
-    """How one invocation ended."""
+    """How one invocation ended: ``outcome`` is ``ok``, ``error`` (the handler raised, or the
+    init phase failed) or ``timeout`` (stopped at the Timeout)."""
 
-    timed_out: bool
-    exit_code: int | None
+    outcome: str
     log: str
+    seconds: float
+
+    @property
+    def failed(self) -> bool:
+        """Whether Lambda counts it as a failed asynchronous invocation (and may retry it)."""
+        return self.outcome != "ok"
+
+
+class _Container:
+    def __init__(self, command: list[str], environment: dict[str, str]) -> None:
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            text=True,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.init_log, outcome = self._until_mark(time.monotonic() + INIT_TIMEOUT_SECONDS)
+        self.ready = outcome == "ready"
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _until_mark(self, deadline: float) -> tuple[str, str]:
+        log: list[str] = []
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return "".join(log), "timeout"
+            if line is None:
+                return "".join(log), "error"
+            if line.startswith(_MARK):
+                return "".join(log), line[len(_MARK) :].strip()
+            log.append(line)
+
+    def invoke(self, event: dict[str, Any], timeout_seconds: float) -> Invocation:
+        started = time.monotonic()
+        request = {"event": event, "timeout": timeout_seconds, "request_id": str(uuid.uuid4())}
+        assert self._process.stdin is not None
+        try:
+            self._process.stdin.write(json.dumps(request) + "\n")
+            self._process.stdin.flush()
+        except BrokenPipeError:
+            return Invocation("error", "container exited", 0.0)
+        log, outcome = self._until_mark(started + timeout_seconds)
+        if outcome == "timeout":
+            self.stop()
+            log += f"Task timed out after {timeout_seconds:.2f} seconds\n"
+        return Invocation(outcome, log, time.monotonic() - started)
+
+    @property
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def stop(self) -> None:
+        if self.alive:
+            self._process.kill()
+        self._process.wait()
+        for stream in (self._process.stdin, self._process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
 
 
 class LambdaRuntime:
-    """Invokes a SharingFunction in child processes; use as a context manager."""
+    """Invokes one function in warm containers (one per concurrent invocation); close() ends
+    them."""
 
     def __init__(
         self,
-        function: SharingFunction,
-        aws_environment: dict[str, str],
+        function: FunctionSpec,
+        environment: dict[str, str],
         timeout_seconds: float | None = None,
     ) -> None:
-        """``timeout_seconds`` replaces the function's Timeout (to rehearse a timeout quickly)."""
+        """``environment`` adds to the function's own variables (the local endpoint, the
+        role's credentials); ``timeout_seconds`` replaces its Timeout (to rehearse a timeout
+        quickly)."""
         self.function = function
         self.timeout_seconds = timeout_seconds or function.timeout_seconds
-        self._aws_environment = aws_environment
+        self._environment = environment
         self._dir = tempfile.TemporaryDirectory(prefix="lambda-runtime-")
-        self._runtime_dir = Path(self._dir.name)
-        link_runtime_packages(self._runtime_dir)
+        runtime_dir = Path(self._dir.name)
+        python, sdk = lambda_python()
+        self.python = python
+        if sdk is None:
+            sdk = link_runtime_packages(runtime_dir / "sdk")
         # The runtime also provides the context object.
-        shutil.copy(Path(__file__).parent / "lambda_context.py", self._runtime_dir)
-
-    def __enter__(self) -> LambdaRuntime:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._dir.cleanup()
+        shutil.copy(Path(__file__).parent / "lambda_context.py", runtime_dir)
+        self._command = [
+            str(python),
+            "-S",
+            "-u",
+            "-c",
+            _BOOTSTRAP,
+            str(function.asset_dir),
+            str(sdk),
+            str(runtime_dir),
+            function.handler,
+            LOG_FORMAT,
+        ]
+        self._idle: list[_Container] = []
+        self._lock = threading.Lock()
+        self.cold_starts = 0
 
     def environment(self) -> dict[str, str]:
-        """The variables Lambda would set, the function's own, and the local endpoint's."""
+        """The variables Lambda would set, the function's own, and the given ones."""
         return {
             "PATH": os.environ.get("PATH", ""),
             "LANG": "C.UTF-8",
             "AWS_LAMBDA_FUNCTION_NAME": self.function.logical_id,
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(int(self.timeout_seconds)),
             **self.function.environment,
-            **self._aws_environment,
+            **self._environment,
         }
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
-        """Run the handler on ``event``; stop it when the Timeout is reached, as Lambda does."""
-        command = [
-            sys.executable,
-            "-S",
-            "-c",
-            _BOOTSTRAP,
-            str(self.function.asset_dir),
-            str(self._runtime_dir),
-            self.function.handler,
-            str(self.timeout_seconds),
-        ]
-        with subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=self.environment(),
-            text=True,
-        ) as process:
-            try:
-                log, _ = process.communicate(json.dumps(event), timeout=self.timeout_seconds)
-                return Invocation(False, process.returncode, log)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                log, _ = process.communicate()
-                return Invocation(True, None, log)
+        """Run the handler on ``event`` in an idle container, or a new one."""
+        with self._lock:
+            container = self._idle.pop() if self._idle else None
+        if container is None:
+            container = _Container(self._command, self.environment())
+            with self._lock:
+                self.cold_starts += 1
+            if not container.ready:
+                container.stop()
+                return Invocation("error", container.init_log, 0.0)
+            init_log = container.init_log
+        else:
+            init_log = ""
+        invocation = container.invoke(event, self.timeout_seconds)
+        if init_log:
+            invocation = Invocation(
+                invocation.outcome, init_log + invocation.log, invocation.seconds
+            )
+        if container.alive and not invocation.failed:
+            with self._lock:
+                self._idle.append(container)
+        else:
+            container.stop()
+        return invocation
+
+    def close(self) -> None:
+        """Stop every container."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for container in idle:
+            container.stop()
+        self._dir.cleanup()

@@ -15,7 +15,9 @@ from botocore.config import Config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from rehearsal.cloudformation_reads import CloudFormationReads
 from rehearsal.faults import FaultLayer
+from rehearsal.iam_check import RoleDirectory
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account: the owner of every image made here
@@ -48,7 +50,9 @@ class LocalAws:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         cert.configure_cert(context)
         self.faults = FaultLayer(
-            DomainDispatcherApplication(create_backend_app), response_bucket=RESPONSE_BUCKET
+            DomainDispatcherApplication(create_backend_app),
+            response_bucket=RESPONSE_BUCKET,
+            account_id=ACCOUNT_ID,
         )
         self._server: BaseWSGIServer = make_server(
             "127.0.0.1",
@@ -97,8 +101,10 @@ class LocalAws:
         )
 
     def reset(self) -> None:
-        """Forget every resource and every queued fault."""
+        """Forget every resource, stand-in stack, enforced role and queued fault."""
         self.faults.clear()
+        self.faults.roles = RoleDirectory()
+        self.faults.stacks = CloudFormationReads()
         import urllib.request
 
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
@@ -139,7 +145,7 @@ def create_image(aws: LocalAws, name: str = "golden-image") -> str:
 def shared_accounts(aws: LocalAws, image_id: str) -> set[str]:
     """The accounts DescribeWorkspaceImagePermissions lists for the image, all pages read."""
     workspaces = aws.client("workspaces")
-    request: dict[str, Any] = {"ImageId": image_id}
+    request: dict[str, Any] = {"ImageId": image_id, "MaxResults": 25}
     accounts: set[str] = set()
     while True:
         page = workspaces.describe_workspace_image_permissions(**request)

@@ -1,8 +1,10 @@
 """Lambda entry point: the custom resource ``Custom::WorkspaceImagePermission``.
 
 Create shares ``ImageId`` with ``SharedAccountId``; Update shares with the new pair and leaves
-the old one to CloudFormation's cleanup Delete; Delete revokes the pair its physical ID names.
-The physical ID is ``"<ImageId>/<SharedAccountId>"``.
+the old one to CloudFormation's cleanup Delete; Delete revokes the pair its physical ID names,
+unless another live resource of the stack holds the same pair. The physical ID is
+``"<ImageId>/<SharedAccountId>"``. Every request is safe to receive twice (Lambda delivers
+asynchronous events at least once).
 
 Environment: ``LOG_LEVEL`` (default ``INFO``); ``AWS_CA_BUNDLE`` is also used to check the
 response URL's certificate (unset in Lambda: the system store is used).
@@ -16,11 +18,16 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
-from crhelper import CfnResource
+import log_redaction
 
-import image_permissions
-from share import Share
+log_redaction.install()  # before crhelper logs anything
+
+import boto3  # noqa: E402
+from crhelper import CfnResource  # noqa: E402
+
+import stack_resources  # noqa: E402
+import workspaces_api  # noqa: E402
+from share import Share  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +58,15 @@ with _without_polling_clients():
         ssl_verify=os.environ.get("AWS_CA_BUNDLE"),  # type: ignore[arg-type]  # a CA path
     )
 
-
-# Made once per container, during Lambda's init phase, and reused by every invocation.
-_WORKSPACES: image_permissions.WorkSpacesClient = boto3.client(
-    "workspaces", config=image_permissions.client_config()
-)
+# Made once per container, during Lambda's init phase, and reused by every invocation. A
+# failure here is answered FAILED at once by crhelper instead of after ServiceTimeout.
+_WORKSPACES: workspaces_api.WorkSpacesClient = None
+_CLOUDFORMATION: Any = None
+try:
+    _WORKSPACES = boto3.client("workspaces", config=workspaces_api.client_config())
+    _CLOUDFORMATION = boto3.client("cloudformation", config=stack_resources.client_config())
+except Exception as init_error:
+    helper.init_failure(init_error)
 
 
 def _owner_account(event: dict[str, Any]) -> str:
@@ -74,25 +85,21 @@ def _log_request(event: dict[str, Any]) -> None:
     )
 
 
-def _share_and_confirm(share: Share) -> str:
-    """Grant the share, confirm it is listed, and return its physical ID.
+def _share(share: Share) -> str:
+    """Grant the share and return its physical ID.
 
-    The physical ID is set before the first call, so that crhelper's timeout response carries
-    it and the rollback Delete revokes whatever a timed-out grant may have done. When WorkSpaces
-    refuses the grant outright nothing was shared, and the physical ID is cleared again.
+    The physical ID is set before the call, so that crhelper's timeout response carries it and
+    the rollback Delete revokes whatever a timed-out grant may have done. When WorkSpaces
+    refuses the grant outright nothing was shared: the physical ID is cleared again, so crhelper
+    answers with the event's (Update: the old pair's) or one that names no share (Create).
     """
     helper.PhysicalResourceId = share.physical_id
     try:
-        image_permissions.grant(_WORKSPACES, share)
-    except image_permissions.ImagePermissionError as error:
+        workspaces_api.grant(_WORKSPACES, share)
+    except workspaces_api.ImagePermissionError as error:
         if error.changed_nothing:
             helper.PhysicalResourceId = ""
         raise
-    if not image_permissions.is_shared(_WORKSPACES, share):
-        raise RuntimeError(
-            f"Sharing {share.image_id} with {share.account_id} was accepted but "
-            "DescribeWorkspaceImagePermissions does not list it; retry the deployment"
-        )
     helper.Data.update({"ImageId": share.image_id, "SharedAccountId": share.account_id})
     logger.info("shared %s", share.physical_id)
     return share.physical_id
@@ -103,7 +110,7 @@ def create(event: dict[str, Any], _context: Any) -> str:
     """Validate, then share. Sharing an already-shared pair succeeds."""
     _log_request(event)
     share = Share.from_properties(event["ResourceProperties"], _owner_account(event))
-    return _share_and_confirm(share)
+    return _share(share)
 
 
 @helper.update
@@ -115,18 +122,38 @@ def update(event: dict[str, Any], _context: Any) -> str:
         helper.Data.update({"ImageId": share.image_id, "SharedAccountId": share.account_id})
         logger.info("unchanged %s", share.physical_id)
         return share.physical_id
-    return _share_and_confirm(share)
+    return _share(share)
+
+
+def _held_elsewhere(event: dict[str, Any], physical_id: str) -> str | None:
+    try:
+        return stack_resources.other_live_holder(
+            _CLOUDFORMATION,
+            str(event["StackId"]),
+            str(event.get("LogicalResourceId", "")),
+            physical_id,
+        )
+    except stack_resources.StackUnreadable as error:
+        # A failed cleanup Delete is ignored by CloudFormation and would leave the share in
+        # place, untracked; revoking errs toward removing access (drift repair can restore it).
+        logger.warning("could not read the stack (%s): revoking %s anyway", error, physical_id)
+        return None
 
 
 @helper.delete
 def delete(event: dict[str, Any], _context: Any) -> str:
-    """Revoke the pair named by the physical ID; anything else was never made here."""
+    """Revoke the pair named by the physical ID, unless another live resource of the stack
+    holds it; anything that is not a share ID was never made here."""
     _log_request(event)
     physical_id = str(event.get("PhysicalResourceId", ""))
     share = Share.from_physical_id(physical_id)
     if share is None:
         logger.info("nothing to revoke: %r is not a share this handler made", physical_id)
-    elif image_permissions.revoke(_WORKSPACES, share):
+        return physical_id
+    holder = _held_elsewhere(event, physical_id)
+    if holder:
+        logger.info("kept %s: resource %s of this stack still declares it", physical_id, holder)
+    elif workspaces_api.revoke(_WORKSPACES, share):
         logger.info("revoked %s", physical_id)
     else:
         logger.info("image of %s is gone: nothing to revoke", physical_id)

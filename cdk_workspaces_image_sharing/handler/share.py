@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+RESOURCE_TYPE = "Custom::WorkspaceImagePermission"
 IMAGE_ID_PROPERTY = "ImageId"
 ACCOUNT_ID_PROPERTY = "SharedAccountId"
 

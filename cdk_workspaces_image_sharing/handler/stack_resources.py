@@ -1,0 +1,124 @@
+"""Which other resource of a stack still holds a physical ID, read from CloudFormation.
+
+A share's physical ID names the pair (``<ImageId>/<SharedAccountId>``), not the resource, so
+two live resources can hold the same one for a while (a renamed construct, two shares that
+swap accounts, an account moved between constructs). CloudFormation then Deletes the old
+resource: that Delete must not revoke a pair another live resource still declares.
+
+Cost: one DescribeStacks per Delete. A stack being deleted (``DELETE_IN_PROGRESS``, or
+``ROLLBACK_IN_PROGRESS`` after a failed creation) loses every resource, so nothing is listed.
+Otherwise the stack's resources are listed with ListStackResources, every page (not
+DescribeStackResources, which stops at 100). In a cleanup phase no resource gains a physical
+ID, so one listing per stack operation is kept for the container's later Deletes; it is only
+trusted to say "nobody else holds it": a listing that names another holder is read afresh
+(that holder may have started its own Delete since).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 4
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 5
+# Reading the stack is a safety check: past this, the Delete goes ahead without it.
+READ_BUDGET_SECONDS = 60
+STACK_GOING_AWAY = frozenset({"DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"})
+_CLEANUP_SUFFIX = "_CLEANUP_IN_PROGRESS"
+
+
+def client_config() -> Config:
+    """botocore settings for CloudFormation reads: standard retries, short timeouts."""
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+    )
+
+
+class StackUnreadable(RuntimeError):
+    """CloudFormation could not be read (after retries, or within READ_BUDGET_SECONDS)."""
+
+
+@dataclass(frozen=True)
+class _Listing:
+    operation: tuple[str, str, str]  # stack ID, status, last update: one stack operation
+    holders: dict[str, list[tuple[str, str]]]  # physical ID -> [(logical ID, status)]
+
+
+# One listing per container, for the cleanup phase of one stack operation.
+_cached: _Listing | None = None
+
+
+def _describe_stack(client: Any, stack_id: str) -> dict[str, Any]:
+    stacks = client.describe_stacks(StackName=stack_id).get("Stacks", [])
+    if not stacks:
+        raise StackUnreadable(f"DescribeStacks returned no stack for {stack_id}")
+    return dict(stacks[0])
+
+
+def _list(
+    client: Any, stack_id: str, operation: tuple[str, str, str], deadline: float, clock: Any
+) -> _Listing:
+    holders: dict[str, list[tuple[str, str]]] = {}
+    request: dict[str, Any] = {"StackName": stack_id}
+    while True:
+        if clock() > deadline:
+            raise StackUnreadable(f"listing {stack_id} took over {READ_BUDGET_SECONDS} s")
+        page = client.list_stack_resources(**request)
+        for summary in page.get("StackResourceSummaries", []):
+            physical_id = summary.get("PhysicalResourceId")
+            if physical_id:
+                holders.setdefault(str(physical_id), []).append(
+                    (str(summary["LogicalResourceId"]), str(summary["ResourceStatus"]))
+                )
+        if not page.get("NextToken"):
+            return _Listing(operation, holders)
+        request["NextToken"] = page["NextToken"]
+
+
+def _live_holder(listing: _Listing, physical_id: str, logical_id: str) -> str | None:
+    for holder, status in listing.holders.get(physical_id, []):
+        if holder != logical_id and not status.startswith("DELETE_"):
+            return holder
+    return None
+
+
+def other_live_holder(
+    client: Any,
+    stack_id: str,
+    logical_id: str,
+    physical_id: str,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> str | None:
+    """The logical ID of another resource of the stack that holds ``physical_id`` and is not
+    being deleted, or None.
+
+    Raises StackUnreadable when CloudFormation cannot be read.
+    """
+    global _cached
+    deadline = clock() + READ_BUDGET_SECONDS
+    try:
+        stack = _describe_stack(client, stack_id)
+        status = str(stack.get("StackStatus", ""))
+        if status in STACK_GOING_AWAY:
+            return None
+        operation = (stack_id, status, str(stack.get("LastUpdatedTime", "")))
+        cleanup = status.endswith(_CLEANUP_SUFFIX)
+        listing = _cached if cleanup and _cached and _cached.operation == operation else None
+        if listing is None or _live_holder(listing, physical_id, logical_id):
+            listing = _list(client, stack_id, operation, deadline, clock)
+        _cached = listing if cleanup else None
+        return _live_holder(listing, physical_id, logical_id)
+    except (ClientError, BotoCoreError) as error:
+        raise StackUnreadable(f"{type(error).__name__}: {error}") from error

@@ -1,0 +1,189 @@
+"""The WorkSpaces calls a share needs, with retries and errors a stack event can show."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from share import Share
+
+if TYPE_CHECKING:
+    from mypy_boto3_workspaces import WorkSpacesClient as WorkSpacesClient
+else:
+    WorkSpacesClient = Any
+
+logger = logging.getLogger(__name__)
+
+# Worst case of one call: every attempt waits out both timeouts, and botocore's standard mode
+# sleeps up to min(2**n, 20) s between attempts. See worst_case_call_seconds().
+MAX_ATTEMPTS = 6
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 5
+_STANDARD_MODE_MAX_BACKOFF_SECONDS = 20
+PAGE_SIZE = 25  # DescribeWorkspaceImagePermissions allows at most 25.
+# IAM is eventually consistent: on a first deploy the role's policy is created just before the
+# first grant, which may be refused for a few seconds. A grant refused with AccessDenied is
+# tried again for this long before the Create fails.
+ACCESS_DENIED_RETRY_SECONDS = 30
+ACCESS_DENIED_RETRY_INTERVAL_SECONDS = 5
+# Codes botocore's standard mode already retried; after MAX_ATTEMPTS they are a failure, never
+# evidence about the share.
+THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+
+# Codes with which WorkSpaces refuses a request outright: the refused call changed nothing.
+_ADVICE = {
+    "ResourceNotFoundException": "no such image in this account and Region; check ImageId",
+    "ResourceUnavailableException": "the image is not AVAILABLE yet; retry once it is",
+    "AccessDeniedException": (
+        "the function's role may not change this image's permissions; check its IAM policy"
+    ),
+    "InvalidParameterValuesException": "WorkSpaces rejected ImageId or SharedAccountId",
+    "OperationNotSupportedException": (
+        "this image cannot be shared with that account (BYOL images need a BYOL-enabled "
+        "account in the same organization)"
+    ),
+    "ValidationException": "WorkSpaces rejected ImageId or SharedAccountId",
+}
+
+
+class ImagePermissionError(RuntimeError):
+    """A WorkSpaces call failed. ``str()`` is a short Reason for CloudFormation.
+
+    ``changed_nothing`` is True when WorkSpaces refused the request outright, so the share
+    cannot have been changed by it.
+    """
+
+    def __init__(self, reason: str, *, changed_nothing: bool) -> None:
+        super().__init__(reason)
+        self.changed_nothing = changed_nothing
+
+
+def client_config() -> Config:
+    """botocore settings for WorkSpaces: standard retries (which back off on throttling)."""
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+    )
+
+
+def worst_case_call_seconds() -> float:
+    """Longest one WorkSpaces call can take with client_config(), retries included."""
+    waits = sum(
+        min(2**attempt, _STANDARD_MODE_MAX_BACKOFF_SECONDS) for attempt in range(MAX_ATTEMPTS - 1)
+    )
+    return float(MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + waits)
+
+
+def error_code(error: ClientError) -> str:
+    """The service's error code, or ``Unknown``."""
+    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def _error(action: str, share: Share, error: ClientError | BotoCoreError) -> ImagePermissionError:
+    if isinstance(error, BotoCoreError):  # no answer: timeouts, refused connections
+        return ImagePermissionError(
+            f"{action} {share.image_id} with {share.account_id} failed: "
+            f"{type(error).__name__} after {MAX_ATTEMPTS} attempts; retry later",
+            changed_nothing=False,
+        )
+    code = error_code(error)
+    advice = _ADVICE.get(code)
+    if advice is None:
+        message = error.response.get("Error", {}).get("Message", "")
+        advice = f"{message[:80]} (after {MAX_ATTEMPTS} attempts; retry later)"
+    return ImagePermissionError(
+        f"{action} {share.image_id} with {share.account_id} failed: {code}: {advice}",
+        changed_nothing=code in _ADVICE,
+    )
+
+
+def _set_permission(client: WorkSpacesClient, share: Share, allow: bool) -> None:
+    client.update_workspace_image_permission(
+        ImageId=share.image_id, AllowCopyImage=allow, SharedAccountId=share.account_id
+    )
+
+
+def grant(
+    client: WorkSpacesClient,
+    share: Share,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Share the image with the account: one call when WorkSpaces accepts it (its acceptance is
+    the confirmation). Sharing twice is harmless. AccessDenied is tried again for
+    ``ACCESS_DENIED_RETRY_SECONDS`` (IAM propagation); any other refusal fails at once."""
+    deadline = clock() + ACCESS_DENIED_RETRY_SECONDS
+    while True:
+        try:
+            _set_permission(client, share, True)
+            return
+        except ClientError as error:
+            waited_enough = clock() + ACCESS_DENIED_RETRY_INTERVAL_SECONDS > deadline
+            if error_code(error) != "AccessDeniedException" or waited_enough:
+                raise _error("Sharing", share, error) from error
+            logger.warning(
+                "sharing %s refused with AccessDenied; the role's policy may still be "
+                "propagating: trying again in %s s",
+                share.physical_id,
+                ACCESS_DENIED_RETRY_INTERVAL_SECONDS,
+            )
+            sleep(ACCESS_DENIED_RETRY_INTERVAL_SECONDS)
+        except BotoCoreError as error:
+            raise _error("Sharing", share, error) from error
+
+
+def revoke(client: WorkSpacesClient, share: Share) -> bool:
+    """Stop sharing the image with the account.
+
+    Returns True when the share was revoked or was not there: WorkSpaces refuses to revoke what
+    is not shared, so a refusal other than throttling is checked against the image's
+    permissions and is a success when the account is not listed. Returns False when the image
+    no longer exists. Raises ImagePermissionError otherwise.
+    """
+    try:
+        _set_permission(client, share, False)
+    except BotoCoreError as error:
+        raise _error("Unsharing", share, error) from error
+    except ClientError as error:
+        code = error_code(error)
+        if code == "ResourceNotFoundException":
+            return False
+        if code in THROTTLING_CODES:
+            raise _error("Unsharing", share, error) from error
+        try:
+            still_shared = share.account_id in shared_accounts(client, share.image_id)
+        except (ClientError, BotoCoreError):
+            raise _error("Unsharing", share, error) from error
+        if still_shared:
+            raise _error("Unsharing", share, error) from error
+        logger.info("%s was not shared (WorkSpaces said %s)", share.physical_id, code)
+    return True
+
+
+def _pages(client: WorkSpacesClient, image_id: str) -> Iterator[list[dict[str, Any]]]:
+    request: dict[str, Any] = {"ImageId": image_id, "MaxResults": PAGE_SIZE}
+    while True:
+        page = client.describe_workspace_image_permissions(**request)
+        yield list(page.get("ImagePermissions", []))
+        if not page.get("NextToken"):
+            return
+        request["NextToken"] = page["NextToken"]
+
+
+def shared_accounts(client: WorkSpacesClient, image_id: str) -> set[str]:
+    """Every account DescribeWorkspaceImagePermissions lists for the image, all pages read."""
+    return {
+        str(permission["SharedAccountId"])
+        for page in _pages(client, image_id)
+        for permission in page
+        if "SharedAccountId" in permission
+    }

@@ -1,0 +1,62 @@
+"""IAM for the function's calls: each is allowed or denied by its role's identity policies as
+they stand at that moment, evaluated with moto's policy evaluator (explicit Deny wins, no
+Allow means denied)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from moto.iam.access_control import IAMPolicy, PermissionResult
+
+# The access key in a request's Authorization header: Credential=<key>/<date>/<region>/...
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
+PolicySource = Callable[[], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who signed a request and for which service and Region."""
+
+    access_key: str
+    region: str
+    service: str
+
+
+def caller(authorization: str) -> Caller | None:
+    """Read the signer from an ``Authorization`` header (SigV4), or None."""
+    match = _CREDENTIAL.search(authorization)
+    return Caller(*match.groups()) if match else None
+
+
+def is_allowed(documents: Iterable[dict[str, Any]], action: str, resource: str) -> bool:
+    """Whether identity policies ``documents`` allow ``action`` on ``resource``."""
+    allowed = False
+    for document in documents:
+        result = IAMPolicy({"policy_document": json.dumps(document)}).is_action_permitted(
+            action, resource
+        )
+        if result == PermissionResult.DENIED:
+            return False
+        allowed = allowed or result == PermissionResult.PERMITTED
+    return allowed
+
+
+class RoleDirectory:
+    """Maps access keys to roles whose policies are enforced; other keys (the harness's) are
+    not checked."""
+
+    def __init__(self) -> None:
+        self._roles: dict[str, PolicySource] = {}
+
+    def register(self, access_key: str, policies: PolicySource) -> None:
+        """Enforce ``policies()`` (read at each call) on requests signed with ``access_key``."""
+        self._roles[access_key] = policies
+
+    def denies(self, access_key: str, action: str, resource: str) -> bool:
+        """True when ``access_key`` belongs to a role whose policies do not allow it."""
+        policies = self._roles.get(access_key)
+        return policies is not None and not is_allowed(policies(), action, resource)

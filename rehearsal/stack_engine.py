@@ -1,0 +1,674 @@
+"""A stand-in for CloudFormation's stack engine, strict where the share's correctness depends on it.
+
+It runs whole synthesized templates: IAM roles and policies (whose documents, as they stand at
+each moment, decide the function's calls: ``iam_check``), the function and its
+EventInvokeConfig (which decide Lambda's retries: ``lambda_service``), and the custom
+resources, whose events go to the function asynchronously. Intrinsics (Ref, Fn::GetAtt,
+Fn::Join, Fn::Sub) are resolved against the live resources. Everything else is created
+instantly.
+
+Order, as CloudFormation: creates and updates in dependency order (several at once); the
+cleanup phase after every other resource is updated; on failure, Updates back in reverse
+dependency order (a resource whose own Update failed gets one only if its answer kept the old
+physical ID; with a new ID it is treated as replaced and that ID is Deleted), then the rollback
+cleanup; a failed cleanup Delete does not fail the stack. DeletionPolicy Retain skips a Delete
+(and UpdateReplacePolicy Retain the Delete of a replaced physical ID).
+
+Statuses, as DescribeStacks and ListStackResources show them (``cloudformation_reads``):
+
+=================================================  ===============================================
+stack status                                        resource statuses shown
+=================================================  ===============================================
+CREATE_IN_PROGRESS                                  CREATE_IN_PROGRESS, CREATE_COMPLETE,
+                                                    CREATE_FAILED
+ROLLBACK_IN_PROGRESS (a failed creation)            DELETE_IN_PROGRESS, DELETE_COMPLETE,
+                                                    DELETE_SKIPPED (Retain), DELETE_FAILED
+ROLLBACK_COMPLETE                                   DELETE_COMPLETE, DELETE_SKIPPED
+CREATE_COMPLETE                                     CREATE_COMPLETE
+UPDATE_IN_PROGRESS                                  CREATE_*/UPDATE_IN_PROGRESS, UPDATE_COMPLETE,
+                                                    UPDATE_FAILED; removed ones keep their status
+UPDATE_COMPLETE_CLEANUP_IN_PROGRESS                 removed ones DELETE_IN_PROGRESS,
+                                                    DELETE_COMPLETE, DELETE_FAILED; replaced
+                                                    ones show their new ID
+UPDATE_COMPLETE                                     CREATE_COMPLETE, UPDATE_COMPLETE
+UPDATE_ROLLBACK_IN_PROGRESS                         UPDATE_IN_PROGRESS, UPDATE_COMPLETE (back)
+UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS        new ones DELETE_IN_PROGRESS, DELETE_COMPLETE
+UPDATE_ROLLBACK_COMPLETE / UPDATE_ROLLBACK_FAILED   as the rollback left them
+DELETE_IN_PROGRESS                                  DELETE_IN_PROGRESS, DELETE_COMPLETE,
+                                                    DELETE_SKIPPED (Retain), DELETE_FAILED
+DELETE_COMPLETE / DELETE_FAILED                     as the deletion left them
+=================================================  ===============================================
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import hashlib
+import itertools
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdk_workspaces_image_sharing.handler.share import (
+    ACCOUNT_ID_PROPERTY,
+    IMAGE_ID_PROPERTY,
+    RESOURCE_TYPE,
+)
+from rehearsal.assembly import FunctionSpec, StackTemplate
+from rehearsal.cloudformation import CloudFormation, Response
+from rehearsal.cloudformation_reads import ResourceRow
+from rehearsal.iam_check import RoleDirectory
+from rehearsal.lambda_service import AsyncConfig, LambdaService
+from rehearsal.local_aws import ACCOUNT_ID, REGION
+
+_SUB = re.compile(r"\$\{([^}]+)\}")
+_clock = itertools.count()
+
+
+def _timestamp() -> str:
+    # Distinct per call, so that each stack operation has its own LastUpdatedTime.
+    base = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    return (base + datetime.timedelta(seconds=next(_clock))).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@dataclass
+class LiveResource:
+    """A resource as the stack holds it now."""
+
+    logical_id: str
+    resource_type: str
+    properties: dict[str, Any]
+    physical_id: str
+    status: str
+    declaration: dict[str, Any]
+    timestamp: str = field(default_factory=_timestamp)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def retain(self) -> bool:
+        return bool(self.declaration.get("DeletionPolicy") == "Retain")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event sent to a custom resource and the answer CloudFormation took."""
+
+    request_type: str
+    logical_id: str
+    physical_id_sent: str | None
+    response: Response
+    stack_status: str
+
+    def describe(self) -> str:
+        answer = self.response
+        text = f"{self.request_type} {self.logical_id} -> {answer.status} {answer.physical_id}"
+        return f"{text} ({answer.reason})" if answer.reason else text
+
+
+@dataclass
+class _Outcome:
+    kind: str  # "create" or "update"
+    ok: bool
+    physical_id: str
+    old: LiveResource | None
+
+
+def _dependencies(resources: dict[str, Any]) -> dict[str, set[str]]:
+    def refs(value: Any) -> Iterable[str]:
+        if isinstance(value, dict):
+            if isinstance(value.get("Ref"), str):
+                yield value["Ref"]
+            if isinstance(value.get("Fn::GetAtt"), list):
+                yield value["Fn::GetAtt"][0]
+            sub = value.get("Fn::Sub")
+            text = sub if isinstance(sub, str) else sub[0] if isinstance(sub, list) else ""
+            for name in _SUB.findall(text):
+                yield name.split(".")[0]
+            for item in value.values():
+                yield from refs(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from refs(item)
+
+    graph = {}
+    for logical_id, resource in resources.items():
+        depends_on = resource.get("DependsOn", [])
+        names = {depends_on} if isinstance(depends_on, str) else set(depends_on)
+        names.update(refs(resource.get("Properties", {})))
+        graph[logical_id] = {n for n in names if n in resources and n != logical_id}
+    return graph
+
+
+def _waves(graph: dict[str, set[str]], nodes: Iterable[str]) -> list[list[str]]:
+    """``nodes`` in dependency order: each wave depends only on earlier ones."""
+    pending = set(nodes)
+    waves = []
+    while pending:
+        wave = sorted(n for n in pending if not graph.get(n, set()) & pending)
+        if not wave:
+            raise ValueError(f"circular dependencies among {sorted(pending)}")
+        waves.append(wave)
+        pending -= set(wave)
+    return waves
+
+
+def _strings(properties: dict[str, Any]) -> dict[str, Any]:
+    # CloudFormation passes every scalar property to a custom resource as a string.
+    return {k: v if isinstance(v, str | dict | list) else str(v) for k, v in properties.items()}
+
+
+class StackEngine:
+    """One stack: ``deploy(template)`` creates or updates it, ``delete()`` deletes it; each
+    returns whether the operation succeeded. ``after_operation`` runs when one ends."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        lambda_service: LambdaService,
+        channel: CloudFormation,
+        roles: RoleDirectory,
+        aws_environment: dict[str, str],
+        max_parallel: int = 8,
+        after_operation: Callable[[StackEngine], None] = lambda _: None,
+    ) -> None:
+        self.name = name
+        self.stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{name}/{uuid.uuid4()}"
+        self.status = "REVIEW_IN_PROGRESS"
+        self.created = _timestamp()
+        self.last_updated = self.created
+        self.resources: dict[str, LiveResource] = {}
+        self.steps: list[Step] = []
+        self.retained_pairs: set[tuple[str, str]] = set()
+        self.failed_cleanup: list[Step] = []
+        self.peak_concurrency = 0
+        self.max_parallel = max_parallel
+        self.template: StackTemplate | None = None
+        self._lambda = lambda_service
+        self._channel = channel
+        self._roles = roles
+        self._aws_environment = aws_environment
+        self._after_operation = after_operation
+        self._lock = threading.RLock()
+        self._functions: dict[str, FunctionSpec] = {}
+
+    # -- what the read API and the checks see ------------------------------------------------
+
+    def resource_rows(self) -> list[ResourceRow]:
+        """The resources as ListStackResources shows them."""
+        with self._lock:
+            return [
+                ResourceRow(r.logical_id, r.physical_id, r.resource_type, r.status, r.timestamp)
+                for r in self.resources.values()
+            ]
+
+    def declared_pairs(self) -> set[tuple[str, str]]:
+        """(image, account) of every live share resource."""
+        return {
+            (str(r.properties.get(IMAGE_ID_PROPERTY)), str(r.properties.get(ACCOUNT_ID_PROPERTY)))
+            for r in self.resources.values()
+            if r.resource_type == RESOURCE_TYPE and not r.status.startswith("DELETE_")
+        }
+
+    # -- intrinsics ------------------------------------------------------------------------
+
+    def _arn(self, resource: LiveResource) -> str:
+        kind, name = resource.resource_type, resource.physical_id
+        if kind == "AWS::IAM::Role":
+            return f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+        if kind == "AWS::Lambda::Function":
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+        if kind == "AWS::Logs::LogGroup":
+            return f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*"
+        return f"arn:aws:stand-in:{REGION}:{ACCOUNT_ID}:{name}"
+
+    def _ref(self, name: str, template: StackTemplate) -> Any:
+        pseudo = {
+            "AWS::Partition": "aws",
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackId": self.stack_id,
+            "AWS::StackName": self.name,
+        }
+        if name in pseudo:
+            return pseudo[name]
+        parameters = template.template.get("Parameters", {})
+        if name in parameters:
+            return parameters[name].get("Default", "")
+        return self.resources[name].physical_id
+
+    def _get_att(self, name: str, attribute: str) -> Any:
+        resource = self.resources[name]
+        if attribute == "Arn":
+            return self._arn(resource)
+        return resource.data.get(attribute, f"{resource.physical_id}.{attribute}")
+
+    def resolve(self, value: Any, template: StackTemplate) -> Any:
+        """``value`` with its intrinsic functions worked out against the live resources."""
+        if isinstance(value, list):
+            return [self.resolve(v, template) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref":
+                return self._ref(argument, template)
+            if key == "Fn::GetAtt":
+                return self._get_att(argument[0], argument[1])
+            if key == "Fn::Join":
+                return argument[0].join(str(self.resolve(p, template)) for p in argument[1])
+            if key == "Fn::Sub":
+                text = argument if isinstance(argument, str) else argument[0]
+
+                def one(match: re.Match[str]) -> str:
+                    name, _, attribute = match.group(1).partition(".")
+                    if attribute:
+                        return str(self._get_att(name, attribute))
+                    return str(self._ref(name, template))
+
+                return _SUB.sub(one, text)
+        return {k: self.resolve(v, template) for k, v in value.items()}
+
+    # -- the function, its role, its asynchronous settings ---------------------------------
+
+    def _role_documents(self, role_logical_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            role = self.resources.get(role_logical_id)
+            if role is None or role.status.startswith("DELETE_"):
+                return []
+            documents = [p["PolicyDocument"] for p in role.properties.get("Policies", [])]
+            for resource in self.resources.values():
+                if (
+                    resource.resource_type == "AWS::IAM::Policy"
+                    and not resource.status.startswith("DELETE_")
+                    and role.physical_id in resource.properties.get("Roles", [])
+                ):
+                    documents.append(resource.properties["PolicyDocument"])
+            return documents
+
+    def _credentials(self, function_logical_id: str, template: StackTemplate) -> dict[str, str]:
+        role = template.template["Resources"][function_logical_id]["Properties"]["Role"]
+        role_logical_id = role["Fn::GetAtt"][0]
+        key = (
+            "AKIA"
+            + hashlib.sha256(f"{self.stack_id}/{role_logical_id}".encode()).hexdigest()[:16].upper()
+        )
+        self._roles.register(key, lambda: self._role_documents(role_logical_id))
+        return {**self._aws_environment, "AWS_ACCESS_KEY_ID": key}
+
+    def _async_config(self, function_logical_id: str) -> AsyncConfig:
+        with self._lock:
+            function = self.resources[function_logical_id]
+            for resource in self.resources.values():
+                if (
+                    resource.resource_type == "AWS::Lambda::EventInvokeConfig"
+                    and not resource.status.startswith("DELETE_")
+                    and resource.properties.get("FunctionName") == function.physical_id
+                ):
+                    return AsyncConfig(
+                        int(resource.properties.get("MaximumRetryAttempts", 2)),
+                        int(resource.properties.get("MaximumEventAgeInSeconds", 21600)),
+                    )
+        return AsyncConfig()
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _send(
+        self,
+        request_type: str,
+        logical_id: str,
+        properties: dict[str, Any],
+        template: StackTemplate,
+        *,
+        physical_id: str | None = None,
+        old_properties: dict[str, Any] | None = None,
+    ) -> Response:
+        function_logical_id = next(
+            r.logical_id
+            for r in self.resources.values()
+            if r.resource_type == "AWS::Lambda::Function"
+            and self._arn(r) == properties["ServiceToken"]
+        )
+        event = self._channel.event(
+            request_type,
+            logical_id,
+            {k: v for k, v in _strings(properties).items() if k != "ServiceTimeout"},
+            physical_id=physical_id,
+            old_properties=(
+                {k: v for k, v in _strings(old_properties).items() if k != "ServiceTimeout"}
+                if old_properties is not None
+                else None
+            ),
+            stack_id=self.stack_id,
+            service_token=properties["ServiceToken"],
+        )
+        answers: list[Response] = []
+        self._lambda.invoke_async(
+            self._functions[function_logical_id],
+            self._credentials(function_logical_id, template),
+            self._async_config(function_logical_id),
+            event,
+            after_first=lambda invocation: answers.append(
+                self._channel.response(event, log=invocation.log)
+            ),
+        )
+        response = answers[0]
+        with self._lock:
+            self.steps.append(Step(request_type, logical_id, physical_id, response, self.status))
+        return response
+
+    def _set_status(self, resource: LiveResource, status: str) -> None:
+        with self._lock:
+            resource.status = status
+            resource.timestamp = _timestamp()
+
+    def _apply(
+        self, logical_id: str, template: StackTemplate, old: LiveResource | None
+    ) -> _Outcome:
+        """Create or update one resource of ``template``."""
+        declaration = template.template["Resources"][logical_id]
+        properties = self.resolve(declaration.get("Properties", {}), template)
+        kind = "create" if old is None else "update"
+        progress = "CREATE_IN_PROGRESS" if old is None else "UPDATE_IN_PROGRESS"
+        with self._lock:
+            if old is None:
+                resource = LiveResource(
+                    logical_id, declaration["Type"], properties, "", progress, declaration
+                )
+                self.resources[logical_id] = resource
+            else:
+                resource = self.resources[logical_id]
+                self._set_status(resource, progress)
+        if declaration["Type"] == RESOURCE_TYPE:
+            response = self._send(
+                "Create" if old is None else "Update",
+                logical_id,
+                properties,
+                template,
+                physical_id=None if old is None else old.physical_id,
+                old_properties=None if old is None else old.properties,
+            )
+            ok = response.status == "SUCCESS"
+            with self._lock:
+                if ok or old is None:
+                    resource.physical_id = response.physical_id
+                    resource.properties, resource.declaration = properties, declaration
+                    resource.data = response.data
+                self._set_status(resource, f"{kind.upper()}_{'COMPLETE' if ok else 'FAILED'}")
+            return _Outcome(kind, ok, response.physical_id, old)
+        with self._lock:
+            if old is None:
+                resource.physical_id = f"{self.name}-{logical_id}-{uuid.uuid4().hex[:8]}"
+            resource.properties, resource.declaration = properties, declaration
+            if declaration["Type"] == "AWS::Lambda::Function":
+                self._functions[logical_id] = template.function(logical_id)
+            self._set_status(resource, f"{kind.upper()}_COMPLETE")
+        return _Outcome(kind, True, resource.physical_id, old)
+
+    def _changed(self, logical_id: str, template: StackTemplate) -> bool:
+        live = self.resources[logical_id]
+        declaration = template.template["Resources"][logical_id]
+        return bool(self.resolve(declaration.get("Properties", {}), template) != live.properties)
+
+    def _delete(self, resource: LiveResource, physical_id: str, template: StackTemplate) -> bool:
+        """Delete one resource (or one old physical ID of it); True on success."""
+        if resource.resource_type != RESOURCE_TYPE:
+            return True
+        response = self._send(
+            "Delete", resource.logical_id, resource.properties, template, physical_id=physical_id
+        )
+        return response.status == "SUCCESS"
+
+    def _run_waves(self, waves: list[list[str]], run: Callable[[str], bool]) -> bool:
+        """Run each wave's resources at once; stop after a wave in which one failed."""
+        with ThreadPoolExecutor(self.max_parallel) as pool:
+            for wave in waves:
+                shares = [n for n in wave if self._is_share(n)]
+                self.peak_concurrency = max(self.peak_concurrency, len(shares))
+                if not all(list(pool.map(run, wave))):
+                    return False
+        return True
+
+    def _is_share(self, logical_id: str) -> bool:
+        resource = self.resources.get(logical_id)
+        if resource is not None:
+            return resource.resource_type == RESOURCE_TYPE
+        return bool(
+            self.template
+            and self.template.template["Resources"].get(logical_id, {}).get("Type") == RESOURCE_TYPE
+        )
+
+    # -- stack operations ------------------------------------------------------------------
+
+    def deploy(self, template: StackTemplate, *, another_resource_fails: bool = False) -> bool:
+        """Create the stack, or update it to ``template``. ``another_resource_fails`` plays a
+        resource that fails once every other one is applied, so the operation rolls back."""
+        creating = self.status in ("REVIEW_IN_PROGRESS", "DELETE_COMPLETE", "ROLLBACK_COMPLETE")
+        if creating and self.status != "REVIEW_IN_PROGRESS":
+            self.resources.clear()
+        previous_template = self.template
+        self.template = template
+        self.status = "CREATE_IN_PROGRESS" if creating else "UPDATE_IN_PROGRESS"
+        self.last_updated = _timestamp()
+        before = {lid: copy.copy(r) for lid, r in self.resources.items()}
+        declared = template.template["Resources"]
+        graph = _dependencies(declared)
+        outcomes: dict[str, _Outcome] = {}
+        applied: list[str] = []
+
+        def apply(logical_id: str) -> bool:
+            old = before.get(logical_id)
+            if old is not None and not self._changed(logical_id, template):
+                if old.resource_type == "AWS::Lambda::Function":  # same code, this synthesis
+                    self._functions[logical_id] = template.function(logical_id)
+                return True
+            outcome = self._apply(logical_id, template, old)
+            with self._lock:
+                outcomes[logical_id] = outcome
+                applied.append(logical_id)
+            return outcome.ok
+
+        succeeded = self._run_waves(_waves(graph, declared), apply)
+        if succeeded and not another_resource_fails:
+            self._cleanup(template, previous_template, before, outcomes, creating)
+            return self._finish()
+        if creating:
+            self._roll_back_creation(template, applied)
+        else:
+            self._roll_back_update(template, previous_template, before, outcomes, applied)
+        self._finish()
+        return False
+
+    def _cleanup(
+        self,
+        template: StackTemplate,
+        previous: StackTemplate | None,
+        before: dict[str, LiveResource],
+        outcomes: dict[str, _Outcome],
+        creating: bool,
+    ) -> None:
+        if creating:
+            self.status = "CREATE_COMPLETE"
+            return
+        self.status = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+        declared = template.template["Resources"]
+        removed = [lid for lid in before if lid not in declared]
+        replaced: dict[str, LiveResource | None] = {
+            lid: outcome.old
+            for lid, outcome in outcomes.items()
+            if outcome.kind == "update"
+            and outcome.old is not None
+            and outcome.physical_id != outcome.old.physical_id
+        }
+        graph = _dependencies({**(previous.template["Resources"] if previous else {}), **declared})
+        for wave in reversed(_waves(graph, [*removed, *replaced])):
+            with ThreadPoolExecutor(self.max_parallel) as pool:
+                list(pool.map(lambda lid: self._clean(lid, removed, replaced, template), wave))
+        self.status = "UPDATE_COMPLETE"
+
+    def _clean(
+        self,
+        logical_id: str,
+        removed: list[str],
+        replaced: dict[str, LiveResource | None],
+        template: StackTemplate,
+    ) -> None:
+        if logical_id in replaced:
+            old = replaced[logical_id]
+            assert old is not None
+            if old.declaration.get("UpdateReplacePolicy") == "Retain":
+                self._retain(old)
+            elif not self._delete(old, old.physical_id, template):
+                self.failed_cleanup.append(self.steps[-1])
+            return
+        resource = self.resources[logical_id]
+        if resource.retain:
+            self._retain(resource)
+            with self._lock:
+                del self.resources[logical_id]
+            return
+        self._set_status(resource, "DELETE_IN_PROGRESS")
+        ok = self._delete(resource, resource.physical_id, template)
+        if not ok:
+            self.failed_cleanup.append(self.steps[-1])
+        self._set_status(resource, "DELETE_COMPLETE" if ok else "DELETE_FAILED")
+
+    def _retain(self, resource: LiveResource) -> None:
+        if resource.resource_type == RESOURCE_TYPE:
+            self.retained_pairs.add(
+                (
+                    str(resource.properties.get(IMAGE_ID_PROPERTY)),
+                    str(resource.properties.get(ACCOUNT_ID_PROPERTY)),
+                )
+            )
+
+    def _roll_back_creation(self, template: StackTemplate, applied: list[str]) -> None:
+        self.status = "ROLLBACK_IN_PROGRESS"
+        graph = _dependencies(template.template["Resources"])
+        for wave in reversed(_waves(graph, applied)):
+            for logical_id in wave:
+                resource = self.resources[logical_id]
+                if resource.retain:
+                    self._retain(resource)
+                    self._set_status(resource, "DELETE_SKIPPED")
+                    continue
+                self._set_status(resource, "DELETE_IN_PROGRESS")
+                ok = self._delete(resource, resource.physical_id, template)
+                self._set_status(resource, "DELETE_COMPLETE" if ok else "DELETE_FAILED")
+        failed = any(r.status == "DELETE_FAILED" for r in self.resources.values())
+        self.status = "ROLLBACK_FAILED" if failed else "ROLLBACK_COMPLETE"
+
+    def _roll_back_update(
+        self,
+        template: StackTemplate,
+        previous: StackTemplate | None,
+        before: dict[str, LiveResource],
+        outcomes: dict[str, _Outcome],
+        applied: list[str],
+    ) -> None:
+        assert previous is not None
+        self.status = "UPDATE_ROLLBACK_IN_PROGRESS"
+        graph = _dependencies(template.template["Resources"])
+        to_delete: list[tuple[LiveResource, str]] = []
+        rollback_ok = True
+        for wave in reversed(_waves(graph, applied)):
+            for logical_id in wave:
+                outcome = outcomes[logical_id]
+                resource = self.resources[logical_id]
+                if outcome.kind == "create":
+                    to_delete.append((resource, resource.physical_id))
+                    continue
+                old = outcome.old
+                assert old is not None
+                if resource.resource_type != RESOURCE_TYPE:
+                    with self._lock:
+                        self.resources[logical_id] = copy.copy(old)
+                        if old.resource_type == "AWS::Lambda::Function":
+                            self._functions[logical_id] = previous.function(logical_id)
+                    continue
+                if not outcome.ok and outcome.physical_id not in ("", old.physical_id):
+                    # Its answer carried a new ID: treated as replaced, that ID is deleted.
+                    to_delete.append((copy.copy(resource), outcome.physical_id))
+                    with self._lock:
+                        self.resources[logical_id] = copy.copy(old)
+                    continue
+                self._set_status(resource, "UPDATE_IN_PROGRESS")
+                sent_id = outcome.physical_id if outcome.ok else old.physical_id
+                new_properties = resource.properties
+                response = self._send(
+                    "Update",
+                    logical_id,
+                    old.properties,
+                    previous,
+                    physical_id=sent_id,
+                    old_properties=new_properties,
+                )
+                if response.status != "SUCCESS":
+                    rollback_ok = False
+                    self._set_status(resource, "UPDATE_FAILED")
+                    continue
+                if sent_id != response.physical_id:
+                    to_delete.append((copy.copy(resource), sent_id))
+                with self._lock:
+                    resource.properties = old.properties
+                    resource.declaration = old.declaration
+                    resource.physical_id = response.physical_id
+                    resource.data = response.data
+                self._set_status(resource, "UPDATE_COMPLETE")
+        if not rollback_ok:
+            self.status = "UPDATE_ROLLBACK_FAILED"
+            return
+        self.status = "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"
+        for resource, physical_id in to_delete:
+            created = self.resources.get(resource.logical_id) is resource
+            if created:
+                self._set_status(resource, "DELETE_IN_PROGRESS")
+            ok = self._delete(resource, physical_id, template)
+            if created:
+                self._set_status(resource, "DELETE_COMPLETE" if ok else "DELETE_FAILED")
+        self.template = previous
+        self.status = "UPDATE_ROLLBACK_COMPLETE"
+
+    def delete(self) -> bool:
+        """Delete the stack; resources with DeletionPolicy Retain get no event."""
+        assert self.template is not None
+        self.status = "DELETE_IN_PROGRESS"
+        self.last_updated = _timestamp()
+        template = self.template
+        graph = _dependencies(template.template["Resources"])
+
+        def remove(logical_id: str) -> bool:
+            resource = self.resources[logical_id]
+            if resource.retain:
+                self._retain(resource)
+                self._set_status(resource, "DELETE_SKIPPED")
+                return True
+            self._set_status(resource, "DELETE_IN_PROGRESS")
+            ok = self._delete(resource, resource.physical_id, template)
+            self._set_status(resource, "DELETE_COMPLETE" if ok else "DELETE_FAILED")
+            return ok
+
+        live = [lid for lid in self.resources if lid in graph]
+        ok = True
+        for wave in reversed(_waves(graph, live)):
+            with ThreadPoolExecutor(self.max_parallel) as pool:
+                ok = all(list(pool.map(remove, wave))) and ok
+        self.status = "DELETE_COMPLETE" if ok else "DELETE_FAILED"
+        return self._finish() and ok
+
+    def _finish(self) -> bool:
+        with self._lock:
+            for logical_id in [
+                lid
+                for lid, r in self.resources.items()
+                if r.status in ("DELETE_COMPLETE", "DELETE_SKIPPED")
+            ]:
+                del self.resources[logical_id]
+        self._after_operation(self)
+        return True
