@@ -138,8 +138,18 @@ class FaultLayer:
             connection: socket.socket = environ["werkzeug.socket"]
             connection.shutdown(socket.SHUT_RDWR)
             return []
+        query = body.startswith(b"Action=")  # CloudFormation answers errors in XML
         if fault.kind == "server_error":
+            if query:
+                return _xml(
+                    start_response,
+                    "500 Internal Server Error",
+                    error_xml("InternalFailure", "injected"),
+                )
             return _json_error(start_response, "500 Internal Server Error", "InternalFailure")
+        if query:
+            code = "Throttling" if fault.kind == "throttle" else fault.error_code
+            return _xml(start_response, "400 Bad Request", error_xml(code, f"injected {code}"))
         code = "ThrottlingException" if fault.kind == "throttle" else fault.error_code
         return _json_error(start_response, "400 Bad Request", code)
 

@@ -17,9 +17,7 @@ from rehearsal.assembly import StackTemplate, read_stacks
 from rehearsal.cloudformation import CloudFormation
 from rehearsal.local_aws import LocalAws, create_image
 from rehearsal.scenario import synthesize_stack
-
-EXAMPLE_IMAGE_ID = "wsi-0example0"
-EXAMPLE_ACCOUNT_ID = "111122223333"
+from tests.support.values import EXAMPLE_ACCOUNT_ID, EXAMPLE_IMAGE_ID
 
 
 @pytest.fixture(scope="session")

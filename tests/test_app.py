@@ -10,15 +10,21 @@ import pytest
 
 import app as example
 from rehearsal.assembly import StackTemplate
-from tests.conftest import EXAMPLE_ACCOUNT_ID, EXAMPLE_IMAGE_ID
-from tests.template_checks import add_nag, cfn_lint_errors, nag_report, templates_in
+from tests.support.template_checks import add_nag, cfn_lint_errors, nag_report, templates_in
+from tests.support.values import EXAMPLE_ACCOUNT_ID, EXAMPLE_IMAGE_ID
 
 
 def test_cli_synth_uses_the_context_values(example_stack: StackTemplate) -> None:
     (share,) = example_stack.shares.values()
     assert share.properties == {"ImageId": EXAMPLE_IMAGE_ID, "SharedAccountId": EXAMPLE_ACCOUNT_ID}
-    assert share.function.handler == "index.handler"
-    assert (share.function.asset_dir / "index.py").is_file()
+    (function_id,) = [
+        lid
+        for lid, r in example_stack.template["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Function"
+    ]
+    function = example_stack.function(function_id)
+    assert function.handler == "index.handler"
+    assert (function.asset_dir / "index.py").is_file()
 
 
 def test_cli_synth_passes_cfn_lint(example_outdir: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,8 +50,34 @@ def _without_polling_clients() -> Iterator[None]:
             os.environ["AWS_SAM_LOCAL"] = previous
 
 
+# Its private methods are overridden below (crhelper is pinned to 2.0.x for that reason).
+_CrhelperResource: Any = CfnResource
+
+
+class _AnswerOnce(_CrhelperResource):
+    """crhelper answers FAILED from a timer 0.5 s before the Timeout. Two gaps are closed here:
+    the request goes on and would answer again if it finished in that last half second (two
+    answers, of which CloudFormation may take either): only the first answer is sent; and the
+    timer's answer to an Update or Delete would carry an empty PhysicalResourceId, which
+    CloudFormation rejects: it carries the event's until the request sets another."""
+
+    def _crhelper_init(self, event: dict[str, Any], context: Any) -> bool:
+        self._answered = threading.Lock()
+        return bool(super()._crhelper_init(event, context))
+
+    def _wrap_function(self, func: Any) -> None:
+        self.PhysicalResourceId = self._event.get("PhysicalResourceId", "")
+        super()._wrap_function(func)
+
+    def _send(self, *args: Any, **kwargs: Any) -> None:
+        if self._answered.acquire(blocking=False):
+            super()._send(*args, **kwargs)
+        else:
+            logger.warning("not answering again: this request was already answered")
+
+
 with _without_polling_clients():
-    helper = CfnResource(
+    helper = _AnswerOnce(
         log_level=os.environ.get("LOG_LEVEL", "INFO"),
         # crhelper waits 120 s before answering a Delete so that logs reach CloudWatch; Lambda
         # flushes them anyway, and the wait would hold every stack deletion for two minutes.
@@ -59,14 +86,23 @@ with _without_polling_clients():
     )
 
 # Made once per container, during Lambda's init phase, and reused by every invocation. A
-# failure here is answered FAILED at once by crhelper instead of after ServiceTimeout.
-_WORKSPACES: workspaces_api.WorkSpacesClient = None
+# failure here fails every request at once (not after ServiceTimeout). It is raised from the
+# request functions rather than given to crhelper's init_failure(), whose answer carries an
+# empty PhysicalResourceId, which CloudFormation rejects.
+_WORKSPACES: Any = None
 _CLOUDFORMATION: Any = None
+_INIT_ERROR: Exception | None = None
 try:
     _WORKSPACES = boto3.client("workspaces", config=workspaces_api.client_config())
     _CLOUDFORMATION = boto3.client("cloudformation", config=stack_resources.client_config())
 except Exception as init_error:
-    helper.init_failure(init_error)
+    logger.exception("the function could not create its AWS clients")
+    _INIT_ERROR = init_error
+
+
+def _check_started() -> None:
+    if _INIT_ERROR is not None:
+        raise RuntimeError(f"The function could not start: {_INIT_ERROR}")
 
 
 def _owner_account(event: dict[str, Any]) -> str:
@@ -74,8 +110,10 @@ def _owner_account(event: dict[str, Any]) -> str:
     return str(event["StackId"]).split(":")[4]
 
 
-def _log_request(event: dict[str, Any]) -> None:
-    # Never the whole event: its ResponseURL is a bearer credential for answering the stack.
+def _start_request(event: dict[str, Any]) -> None:
+    """Fail when the function could not start; log the request, never the whole event (its
+    ResponseURL is a bearer credential for answering the stack)."""
+    _check_started()
     logger.info(
         "%s %s physical_id=%s properties=%s",
         event.get("RequestType"),
@@ -108,7 +146,7 @@ def _share(share: Share) -> str:
 @helper.create
 def create(event: dict[str, Any], _context: Any) -> str:
     """Validate, then share. Sharing an already-shared pair succeeds."""
-    _log_request(event)
+    _start_request(event)
     share = Share.from_properties(event["ResourceProperties"], _owner_account(event))
     return _share(share)
 
@@ -116,7 +154,7 @@ def create(event: dict[str, Any], _context: Any) -> str:
 @helper.update
 def update(event: dict[str, Any], _context: Any) -> str:
     """Share the new pair if it changed; never revoke here (see module docstring)."""
-    _log_request(event)
+    _start_request(event)
     share = Share.from_properties(event["ResourceProperties"], _owner_account(event))
     if share.physical_id == event.get("PhysicalResourceId"):
         helper.Data.update({"ImageId": share.image_id, "SharedAccountId": share.account_id})
@@ -144,7 +182,7 @@ def _held_elsewhere(event: dict[str, Any], physical_id: str) -> str | None:
 def delete(event: dict[str, Any], _context: Any) -> str:
     """Revoke the pair named by the physical ID, unless another live resource of the stack
     holds it; anything that is not a share ID was never made here."""
-    _log_request(event)
+    _start_request(event)
     physical_id = str(event.get("PhysicalResourceId", ""))
     share = Share.from_physical_id(physical_id)
     if share is None:

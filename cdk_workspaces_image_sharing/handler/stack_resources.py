@@ -24,6 +24,7 @@ from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 logger = logging.getLogger(__name__)
 
@@ -120,5 +121,5 @@ def other_live_holder(
             listing = _list(client, stack_id, operation, deadline, clock)
         _cached = listing if cleanup else None
         return _live_holder(listing, physical_id, logical_id)
-    except (ClientError, BotoCoreError) as error:
+    except (ClientError, BotoCoreError, ResponseParserError) as error:
         raise StackUnreadable(f"{type(error).__name__}: {error}") from error

@@ -169,7 +169,7 @@ def revoke(client: WorkSpacesClient, share: Share) -> bool:
     return True
 
 
-def _pages(client: WorkSpacesClient, image_id: str) -> Iterator[list[dict[str, Any]]]:
+def _pages(client: WorkSpacesClient, image_id: str) -> Iterator[list[Any]]:
     request: dict[str, Any] = {"ImageId": image_id, "MaxResults": PAGE_SIZE}
     while True:
         page = client.describe_workspace_image_permissions(**request)

@@ -10,7 +10,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission
-from tests.template_checks import add_nag
+from tests.support.template_checks import add_nag
 
 IMAGE_A = "wsi-aaaaaaaaa"
 IMAGE_B = "wsi-bbbbbbbbb"

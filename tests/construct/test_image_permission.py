@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission
-from cdk_workspaces_image_sharing.sharing_function import IMAGE_PERMISSION_ACTIONS
+from cdk_workspaces_image_sharing.handler_asset import handler_module_names
+from cdk_workspaces_image_sharing.sharing_function import (
+    IMAGE_PERMISSION_ACTIONS,
+    SERVICE_TIMEOUT,
+    STACK_READ_ACTIONS,
+)
+from rehearsal.iam_check import is_allowed
 from tests.construct.conftest import IMAGE_A, IMAGE_B, SHARES, SynthesizedStack
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+STACK_ARN = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/Images/0f0e"
 
 
 def image_arn(image_id: str) -> dict[str, object]:
@@ -59,27 +70,74 @@ def test_function_runtime_timeout_and_log_retention(three_shares: SynthesizedSta
     three_shares.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
 
 
-def test_iam_allows_only_the_image_permission_actions_on_the_declared_images(
-    three_shares: SynthesizedStack,
-) -> None:
+def _role_policy(image_id: str) -> dict[str, Any]:
+    stack = cdk.Stack(cdk.App(), "Images", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    WorkspaceImagePermission(stack, "Share", image_id=image_id, shared_account_id="111122223333")
+    (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+    return dict(policy["Properties"]["PolicyDocument"])
+
+
+def _resolved(document: dict[str, Any]) -> dict[str, Any]:
+    """The policy with Partition and StackId filled in, as IAM evaluates it."""
+    text = json.dumps(document)
+    text = text.replace('{"Ref": "AWS::StackId"}', json.dumps(STACK_ARN))
+    for join in re.findall(r'\{"Fn::Join": \["", \[.*?\]\]\}', text):
+        parts = json.loads(join)["Fn::Join"][1]
+        text = text.replace(
+            join, json.dumps("".join(p if isinstance(p, str) else "aws" for p in parts))
+        )
+    return dict(json.loads(text))
+
+
+def test_role_policy_does_not_depend_on_the_declared_images() -> None:
+    """After an image change the cleanup Delete of the old image's share runs under the new
+    template's policy: it must still allow the old image."""
+    policy_a, policy_b = _role_policy(IMAGE_A), _role_policy(IMAGE_B)
+    assert policy_a == policy_b
+    resolved = _resolved(policy_b)
+    old_image = f"arn:aws:workspaces:{REGION}:{ACCOUNT}:workspaceimage/{IMAGE_A}"
+    for action in IMAGE_PERMISSION_ACTIONS:
+        assert is_allowed([resolved], action, old_image)
+        assert not is_allowed(
+            [resolved], action, f"arn:aws:workspaces:{REGION}:999988887777:workspaceimage/x"
+        )
+    for action in STACK_READ_ACTIONS:
+        assert is_allowed([resolved], action, STACK_ARN)
+        assert not is_allowed([resolved], action, STACK_ARN.replace("Images", "Other"))
+
+
+def test_iam_names_only_its_actions_and_no_star_resource(three_shares: SynthesizedStack) -> None:
     policies = three_shares.template.find_resources("AWS::IAM::Policy")
-    statements = [
-        statement
+    actions = {
+        action
         for policy in policies.values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if any(str(action).startswith("workspaces:") for action in statement["Action"])
-    ]
-    assert len(statements) == 1
-    assert sorted(statements[0]["Action"]) == sorted(IMAGE_PERMISSION_ACTIONS)
-    resources = statements[0]["Resource"]
-    assert sorted(json.dumps(r) for r in resources) == sorted(
-        json.dumps(image_arn(i)) for i in (IMAGE_A, IMAGE_B)
-    )
+        for action in statement["Action"]
+    }
+    assert actions == {
+        *IMAGE_PERMISSION_ACTIONS,
+        *STACK_READ_ACTIONS,
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
     template_text = json.dumps(three_shares.template.to_json())
     assert '"Resource": "*"' not in template_text
     three_shares.template.resource_count_is("AWS::IAM::Role", 1)
     roles = three_shares.template.find_resources("AWS::IAM::Role")
     assert all("ManagedPolicyArns" not in r["Properties"] for r in roles.values())
+
+
+def test_async_invocation_is_never_retried_and_every_share_waits_for_it(
+    three_shares: SynthesizedStack,
+) -> None:
+    ((config_id, config),) = three_shares.template.find_resources(
+        "AWS::Lambda::EventInvokeConfig"
+    ).items()
+    properties = config["Properties"]
+    assert properties["MaximumRetryAttempts"] == 0
+    assert 60 <= properties["MaximumEventAgeInSeconds"] <= SERVICE_TIMEOUT.to_seconds()
+    shares = three_shares.template.find_resources("Custom::WorkspaceImagePermission")
+    assert all(config_id in share["DependsOn"] for share in shares.values())
 
 
 def test_asset_holds_the_handler_and_crhelper_but_not_boto3(
@@ -88,7 +146,7 @@ def test_asset_holds_the_handler_and_crhelper_but_not_boto3(
     function = next(iter(three_shares.template.find_resources("AWS::Lambda::Function").values()))
     asset = Path(three_shares.assembly_dir) / function["Metadata"]["aws:asset:path"]
     names = {p.name for p in asset.iterdir()}
-    assert {"index.py", "share.py", "image_permissions.py", "crhelper"} <= names
+    assert {f"{name}.py" for name in handler_module_names()} | {"crhelper"} <= names
     assert not names & {"boto3", "botocore", "__pycache__"}
     assert (asset / "crhelper" / "resource_helper.py").is_file()
 

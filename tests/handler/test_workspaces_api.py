@@ -19,7 +19,7 @@ GRANT = {"ImageId": SHARE.image_id, "AllowCopyImage": True, "SharedAccountId": S
 
 @pytest.fixture
 def permissions(handler_modules: dict[str, ModuleType]) -> ModuleType:
-    return handler_modules["image_permissions"]
+    return handler_modules["workspaces_api"]
 
 
 @pytest.fixture
@@ -35,7 +35,6 @@ def stubbed(permissions: ModuleType) -> Iterator[tuple[Any, Stubber]]:
     [
         ("ResourceNotFoundException", "check ImageId", True),
         ("ResourceUnavailableException", "not AVAILABLE yet", True),
-        ("AccessDeniedException", "check its IAM policy", True),
         ("InvalidParameterValuesException", "rejected ImageId or SharedAccountId", True),
         ("OperationNotSupportedException", "BYOL", True),
         ("ThrottlingException", "retry later", False),
@@ -90,31 +89,104 @@ def _page(accounts: list[str], token: str | None) -> dict[str, Any]:
     return page
 
 
-def test_is_shared_reads_every_page(permissions: ModuleType, stubbed: tuple[Any, Stubber]) -> None:
+def test_shared_accounts_reads_every_page(
+    permissions: ModuleType, stubbed: tuple[Any, Stubber]
+) -> None:
     client, stubber = stubbed
     first = {"ImageId": SHARE.image_id, "MaxResults": 25}
     others = [f"{n:012d}" for n in range(25)]
     stubber.add_response("describe_workspace_image_permissions", _page(others, "t1"), first)
     stubber.add_response(
+        "describe_workspace_image_permissions", _page([], "t2"), {**first, "NextToken": "t1"}
+    )
+    stubber.add_response(
         "describe_workspace_image_permissions",
         _page([SHARE.account_id], None),
-        {**first, "NextToken": "t1"},
+        {**first, "NextToken": "t2"},
     )
-    assert permissions.is_shared(client, SHARE) is True
+    assert permissions.shared_accounts(client, SHARE.image_id) == {*others, SHARE.account_id}
 
 
-def test_is_shared_false_when_no_page_lists_the_account(
+def test_refused_revoke_of_an_unlisted_account_succeeds(
     permissions: ModuleType, stubbed: tuple[Any, Stubber]
 ) -> None:
     client, stubber = stubbed
+    stubber.add_client_error(
+        "update_workspace_image_permission", service_error_code="InvalidParameterValuesException"
+    )
     stubber.add_response("describe_workspace_image_permissions", _page(["222233334444"], None))
-    assert permissions.is_shared(client, SHARE) is False
+    assert permissions.revoke(client, SHARE) is True
 
 
-def test_worst_case_calls_fit_inside_the_function_timeout(permissions: ModuleType) -> None:
+def test_refused_revoke_of_a_listed_account_fails(
+    permissions: ModuleType, stubbed: tuple[Any, Stubber]
+) -> None:
+    client, stubber = stubbed
+    stubber.add_client_error(
+        "update_workspace_image_permission", service_error_code="OperationNotSupportedException"
+    )
+    stubber.add_response("describe_workspace_image_permissions", _page([SHARE.account_id], None))
+    with pytest.raises(permissions.ImagePermissionError, match="OperationNotSupportedException"):
+        permissions.revoke(client, SHARE)
+
+
+def test_throttled_revoke_fails_without_reading(
+    permissions: ModuleType, stubbed: tuple[Any, Stubber]
+) -> None:
+    client, stubber = stubbed
+    stubber.add_client_error(
+        "update_workspace_image_permission", service_error_code="ThrottlingException"
+    )
+    with pytest.raises(permissions.ImagePermissionError, match="ThrottlingException"):
+        permissions.revoke(client, SHARE)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_access_denied_grant_is_retried_while_iam_propagates(
+    permissions: ModuleType, stubbed: tuple[Any, Stubber]
+) -> None:
+    client, stubber = stubbed
+    for _ in range(3):
+        stubber.add_client_error(
+            "update_workspace_image_permission", service_error_code="AccessDeniedException"
+        )
+    stubber.add_response("update_workspace_image_permission", {}, GRANT)
+    clock = FakeClock()
+    permissions.grant(client, SHARE, sleep=clock.sleep, clock=clock)
+    assert clock.sleeps == [5, 5, 5]
+
+
+def test_access_denied_grant_fails_after_the_propagation_window(
+    permissions: ModuleType, stubbed: tuple[Any, Stubber]
+) -> None:
+    client, stubber = stubbed
+    for _ in range(7):
+        stubber.add_client_error(
+            "update_workspace_image_permission", service_error_code="AccessDeniedException"
+        )
+    clock = FakeClock()
+    with pytest.raises(permissions.ImagePermissionError, match="check its IAM policy") as raised:
+        permissions.grant(client, SHARE, sleep=clock.sleep, clock=clock)
+    assert raised.value.changed_nothing is True
+    assert sum(clock.sleeps) == permissions.ACCESS_DENIED_RETRY_SECONDS
+
+
+def test_worst_case_create_fits_inside_the_function_timeout(permissions: ModuleType) -> None:
     crhelper_margin_seconds = 0.5  # crhelper answers FAILED this long before the Timeout
-    calls_per_request = 2  # grant + one page of DescribeWorkspaceImagePermissions
-    worst = calls_per_request * permissions.worst_case_call_seconds()
+    # One grant (all its attempts) after the whole AccessDenied window.
+    worst = permissions.ACCESS_DENIED_RETRY_SECONDS + permissions.worst_case_call_seconds()
     assert worst < FUNCTION_TIMEOUT.to_seconds() - crhelper_margin_seconds
 
 

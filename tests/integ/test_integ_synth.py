@@ -13,7 +13,7 @@ from tests.integ.integ_workspace_image_permission import (
     PLACEHOLDER_IMAGE_ID,
     build,
 )
-from tests.template_checks import add_nag, cfn_lint_errors, nag_report, templates_in
+from tests.support.template_checks import add_nag, cfn_lint_errors, nag_report, templates_in
 
 
 def test_integ_app_synthesizes_clean_with_its_assertion(tmp_path: Path) -> None:

@@ -1,22 +1,22 @@
-"""A rehearsal on the shared local endpoint, with the example app's shares."""
+"""Rehearsals on the shared local endpoint, and the example app's template for this test."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 import pytest
 
-from rehearsal.assembly import ShareResource, StackTemplate
+from rehearsal.assembly import StackTemplate
 from rehearsal.local_aws import LocalAws
 from rehearsal.scenario import Rehearsal
+from tests.support.values import EXAMPLE_IMAGE_ID
 
 SHORT_TIMEOUT_SECONDS = 6.0
 
 
 @pytest.fixture
 def rehearsal(aws: LocalAws) -> Iterator[Rehearsal]:
-    run = Rehearsal(aws)
+    run = Rehearsal(aws, print_line=lambda _: None)
     yield run
     run.close()
 
@@ -25,15 +25,12 @@ def rehearsal(aws: LocalAws) -> Iterator[Rehearsal]:
 def short_timeout_rehearsal(aws: LocalAws) -> Iterator[Rehearsal]:
     """Runs the function with a 6 s Timeout instead of the template's 180 s, so that reaching
     the Timeout takes seconds; crhelper's timer and the hard stop work the same way."""
-    run = Rehearsal(aws, timeout_seconds=SHORT_TIMEOUT_SECONDS)
+    run = Rehearsal(aws, print_line=lambda _: None, timeout_seconds=SHORT_TIMEOUT_SECONDS)
     yield run
     run.close()
 
 
 @pytest.fixture
-def example_shares(example_stack: StackTemplate, image_id: str) -> dict[str, ShareResource]:
-    """The example app's share, pointed at this test's image (moto makes random image IDs)."""
-    return {
-        logical_id: dataclasses.replace(share, properties={**share.properties, "ImageId": image_id})
-        for logical_id, share in example_stack.shares.items()
-    }
+def example_template(example_stack: StackTemplate, image_id: str) -> StackTemplate:
+    """The example app's template, pointed at this test's image (moto makes random IDs)."""
+    return example_stack.with_values({EXAMPLE_IMAGE_ID: image_id})

@@ -2,41 +2,42 @@
 
 from __future__ import annotations
 
-from rehearsal.assembly import ShareResource
+from rehearsal.assembly import StackTemplate
 from rehearsal.faults import RESPONSE_URL, Fault
 from rehearsal.local_aws import shared_accounts
 from rehearsal.scenario import Rehearsal
-from tests.conftest import EXAMPLE_ACCOUNT_ID
-
-GRANT = "UpdateWorkspaceImagePermission"
-DESCRIBE = "DescribeWorkspaceImagePermissions"
+from tests.support.values import EXAMPLE_ACCOUNT_ID, GRANT
 
 
 def test_throttling_then_success(
-    rehearsal: Rehearsal, example_shares: dict[str, ShareResource], image_id: str
+    rehearsal: Rehearsal, example_template: StackTemplate, image_id: str
 ) -> None:
     rehearsal.aws.faults.inject(Fault(GRANT, "throttle", times=3))
     stack = rehearsal.stack()
-    assert stack.deploy(example_shares)
+    assert stack.deploy(example_template)
     assert [s.response.status for s in stack.steps] == ["SUCCESS"]
     assert rehearsal.aws.faults.calls[GRANT] == 4
     assert shared_accounts(rehearsal.aws, image_id) == {EXAMPLE_ACCOUNT_ID}
 
 
 def test_server_errors_are_retried(
-    rehearsal: Rehearsal, example_shares: dict[str, ShareResource], image_id: str
+    rehearsal: Rehearsal, example_template: StackTemplate, image_id: str
 ) -> None:
-    rehearsal.aws.faults.inject(Fault(GRANT, "server_error"), Fault(DESCRIBE, "server_error"))
+    rehearsal.aws.faults.inject(Fault(GRANT, "server_error"))
     stack = rehearsal.stack()
-    assert stack.deploy(example_shares)
+    assert stack.deploy(example_template)
     assert shared_accounts(rehearsal.aws, image_id) == {EXAMPLE_ACCOUNT_ID}
+    rehearsal.aws.faults.inject(Fault(GRANT, "server_error"), Fault("DescribeStacks", "throttle"))
     assert stack.delete()
     assert shared_accounts(rehearsal.aws, image_id) == set()
 
 
 def test_endpoint_slower_than_the_timeout_gets_one_failed_answer_and_a_clean_rollback(
-    short_timeout_rehearsal: Rehearsal, example_shares: dict[str, ShareResource], image_id: str
+    short_timeout_rehearsal: Rehearsal, example_template: StackTemplate, image_id: str
 ) -> None:
+    """The Create times out; crhelper answers FAILED, the rollback revokes, and Lambda's
+    asynchronous retries (which the function's EventInvokeConfig turns off) must not grant
+    again afterwards: the invariant check after the operation would see the share."""
     run = short_timeout_rehearsal
     # No grant attempt reaches WorkSpaces: each hangs past the read timeout, then drops. The
     # revoke of the rollback Delete (AllowCopyImage false) is served normally.
@@ -44,21 +45,23 @@ def test_endpoint_slower_than_the_timeout_gets_one_failed_answer_and_a_clean_rol
         Fault(GRANT, "hang", times=10, delay_seconds=8, body_contains='"AllowCopyImage": true')
     )
     stack = run.stack()
-    assert not stack.deploy(example_shares)
+    assert not stack.deploy(example_template)
     create, rollback = stack.steps  # CloudFormation.response() checked: exactly one answer each
     assert create.request_type == "Create" and create.response.status == "FAILED"
     assert create.response.reason == "Execution timed out"
     assert create.response.physical_id == f"{image_id}/{EXAMPLE_ACCOUNT_ID}"
     assert rollback.request_type == "Delete" and rollback.response.status == "SUCCESS"
     assert rollback.physical_id_sent == create.response.physical_id
+    kinds = [d.kind for d in run.lambda_service.deliveries]
+    assert kinds == ["first", "first"], "no retry of the timed-out Create"
     assert shared_accounts(run.aws, image_id) == set()
 
 
 def test_response_url_refusing_the_first_attempt(
-    rehearsal: Rehearsal, example_shares: dict[str, ShareResource], image_id: str
+    rehearsal: Rehearsal, example_template: StackTemplate, image_id: str
 ) -> None:
     rehearsal.aws.faults.inject(Fault(RESPONSE_URL, "refuse"))
     stack = rehearsal.stack()
-    assert stack.deploy(example_shares)
+    assert stack.deploy(example_template)
     assert rehearsal.aws.faults.calls[RESPONSE_URL] == 2
     assert shared_accounts(rehearsal.aws, image_id) == {EXAMPLE_ACCOUNT_ID}

@@ -8,11 +8,12 @@ from pathlib import Path
 from cdk_workspaces_image_sharing import MAX_CONCURRENT_SHARES
 from rehearsal.local_aws import shared_accounts
 from rehearsal.scenario import Rehearsal, synthesize_stack
-from tests.template_checks import cfn_lint_errors, templates_in
+from tests.support.template_checks import cfn_lint_errors, templates_in
+from tests.support.values import sample_accounts
 
 APP = "python3 -m rehearsal.apps.image_share"
 GRANT = "UpdateWorkspaceImagePermission"
-ACCOUNTS = [f"{100000000000 + n * 7919:012d}" for n in range(100)]
+ACCOUNTS = sample_accounts(100)
 
 
 def test_hundred_accounts_under_throttling_then_one_removed(
@@ -20,15 +21,15 @@ def test_hundred_accounts_under_throttling_then_one_removed(
 ) -> None:
     everyone = synthesize_stack(
         tmp_path / "100", APP, imageId=image_id, accounts=",".join(ACCOUNTS)
-    ).shares
+    )
     removed, *kept = ACCOUNTS
-    fewer = synthesize_stack(tmp_path / "99", APP, imageId=image_id, accounts=",".join(kept)).shares
-    assert len(everyone) == 100 and len(fewer) == 99
+    fewer = synthesize_stack(tmp_path / "99", APP, imageId=image_id, accounts=",".join(kept))
+    assert len(everyone.shares) == 100 and len(fewer.shares) == 99
     assert cfn_lint_errors(*templates_in(tmp_path)) == ""
     # Every grant is throttled twice before it passes; CloudFormation starts whatever is ready.
     rehearsal.aws.faults.throttle_each(GRANT, times=2)
     stack = rehearsal.stack()
-    stack.max_parallel = len(everyone)
+    stack.max_parallel = len(everyone.shares)
     assert stack.deploy(everyone), [s.describe() for s in stack.steps if s.response.reason]
     assert rehearsal.aws.faults.throttled[GRANT] == 2 * len(ACCOUNTS)
     assert stack.peak_concurrency == MAX_CONCURRENT_SHARES
@@ -49,7 +50,7 @@ def test_retain_leaves_the_shares_when_the_stack_is_deleted(
     )
     assert all(share.retain for share in kept.shares.values())
     stack = rehearsal.stack()
-    assert stack.deploy(kept.shares)
+    assert stack.deploy(kept)
     assert stack.delete()
     assert [s.request_type for s in stack.steps] == ["Create", "Create"]
     assert shared_accounts(rehearsal.aws, image_id) == set(ACCOUNTS[:2])

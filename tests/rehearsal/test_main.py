@@ -19,13 +19,13 @@ def test_rehearsal_shows_the_share_appear_move_survive_rollback_and_disappear() 
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    shared = [line.strip() for line in lines if "shared with:" in line]
+    shared = [line.split("shared with:")[1].strip() for line in lines if "shared with:" in line]
     assert shared == [
-        "shared with: 111122223333",
-        "shared with: 444455556666",
-        "shared with: 444455556666",
-        "shared with: 444455556666",
-        "shared with: nobody",
-        "shared with: nobody",
+        "111122223333",
+        "444455556666",
+        "444455556666",
+        "444455556666",
+        "nobody",
+        "nobody",
     ]
     assert "rehearsal passed" in lines[-1]

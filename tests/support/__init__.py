@@ -1,0 +1,1 @@
+"""Test support shared by the test packages: values, synthesis helpers, template checks."""
