@@ -135,6 +135,6 @@ class ShareLanes:
             before = last_in_lane.get(lane)
             # A link share -> before closes a cycle when before already waits for share.
             if before is not None and not graph.waits_for(before, share):
-                share.add_dependency(before)
+                share.node.add_dependency(before)
                 graph.add_edge(share, before)
             last_in_lane[lane] = share

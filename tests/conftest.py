@@ -17,6 +17,7 @@ from rehearsal.assembly import StackTemplate, read_stacks
 from rehearsal.cloudformation import CloudFormation
 from rehearsal.local_aws import LocalAws, create_image
 from rehearsal.scenario import synthesize_stack
+from tests.support.user_install import UserInstall, build_user_install
 from tests.support.values import EXAMPLE_ACCOUNT_ID, EXAMPLE_IMAGE_ID
 
 
@@ -59,3 +60,9 @@ def image_id(aws: LocalAws) -> str:
 def cloudformation(aws: LocalAws) -> CloudFormation:
     """Sends events the way CloudFormation does and reads back the handler's answers."""
     return CloudFormation(aws)
+
+
+@pytest.fixture(scope="session")
+def user_install(tmp_path_factory: pytest.TempPathFactory) -> UserInstall:
+    """The built wheel in a fresh virtualenv with its declared dependencies, made once a run."""
+    return build_user_install(tmp_path_factory.mktemp("user-install"))

@@ -1,16 +1,15 @@
-"""A pip-installed copy ships the handler and synthesizes from outside the checkout."""
+"""A user's install (the wheel and its declared dependencies, nothing else) synthesizes from
+outside the checkout and ships the handler."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
-from rehearsal.assembly import PROJECT_DIR, cdk_environment
+from cdk_workspaces_image_sharing.handler_asset import handler_module_names
+from tests.support.user_install import UserInstall
 
 SYNTH_ONE_SHARE = """
 import aws_cdk as cdk, cdk_workspaces_image_sharing as lib, sys
@@ -24,62 +23,47 @@ app.synth()
 """
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    outdir = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(outdir), "."],
-        cwd=PROJECT_DIR,
-        check=True,
-    )
-    (built,) = outdir.glob("*.whl")
-    return built
-
-
-def test_wheel_ships_the_handler_and_type_marker(wheel: Path) -> None:
-    names = set(zipfile.ZipFile(wheel).namelist())
+def test_wheel_ships_the_handler_and_type_marker(user_install: UserInstall) -> None:
+    names = set(zipfile.ZipFile(user_install.wheel).namelist())
     package = "cdk_workspaces_image_sharing"
-    for name in (
-        "handler/index.py",
-        "handler/share.py",
-        "handler/image_permissions.py",
-        "py.typed",
-    ):
+    for name in [f"handler/{module}.py" for module in handler_module_names()] + ["py.typed"]:
         assert f"{package}/{name}" in names
     assert not any(name.startswith(("rehearsal/", "tests/")) for name in names)
 
 
-def test_installed_copy_synthesizes_from_another_folder(wheel: Path, tmp_path: Path) -> None:
-    target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "--quiet",
-            "--target",
-            str(target),
-            str(wheel),
-        ],
-        check=True,
-    )
-    env = {**cdk_environment(), "PYTHONPATH": str(target)}
+def test_users_install_synthesizes_from_another_folder(
+    user_install: UserInstall, tmp_path: Path
+) -> None:
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     result = subprocess.run(
-        [sys.executable, "-c", SYNTH_ONE_SHARE, str(tmp_path / "out")],
+        [str(user_install.python), "-c", SYNTH_ONE_SHARE, str(tmp_path / "out")],
         cwd=workdir,
-        env=env,
+        env=user_install.environment(),
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(str(target))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.startswith(str(user_install.python.parent.parent))
     template = json.loads((tmp_path / "out" / "Installed.template.json").read_text())
     (function,) = [
         r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
     ]
     asset = tmp_path / "out" / function["Metadata"]["aws:asset:path"]
     assert (asset / "index.py").is_file() and (asset / "crhelper").is_dir()
+
+
+def test_users_install_imports_the_handler_modules_without_node(user_install: UserInstall) -> None:
+    """The package's lazy exports: importing a submodule that needs no CDK starts no Node."""
+    result = subprocess.run(
+        [
+            str(user_install.python),
+            "-c",
+            "import sys, cdk_workspaces_image_sharing.handler.share; "
+            "assert 'aws_cdk' not in sys.modules and 'jsii' not in sys.modules",
+        ],
+        env=user_install.environment(with_node=False),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr

@@ -54,7 +54,7 @@ def _without_polling_clients() -> Iterator[None]:
 _CrhelperResource: Any = CfnResource
 
 
-class _AnswerOnce(_CrhelperResource):
+class _AnswerOnce(_CrhelperResource):  # type: ignore[misc]
     """crhelper answers FAILED from a timer 0.5 s before the Timeout. Two gaps are closed here:
     the request goes on and would answer again if it finished in that last half second (two
     answers, of which CloudFormation may take either): only the first answer is sent; and the
@@ -77,12 +77,12 @@ class _AnswerOnce(_CrhelperResource):
 
 
 with _without_polling_clients():
-    helper = _AnswerOnce(
+    helper: CfnResource = _AnswerOnce(
         log_level=os.environ.get("LOG_LEVEL", "INFO"),
         # crhelper waits 120 s before answering a Delete so that logs reach CloudWatch; Lambda
         # flushes them anyway, and the wait would hold every stack deletion for two minutes.
         sleep_on_delete=0,
-        ssl_verify=os.environ.get("AWS_CA_BUNDLE"),  # type: ignore[arg-type]  # a CA path
+        ssl_verify=os.environ.get("AWS_CA_BUNDLE"),  # a CA bundle's path, or None
     )
 
 # Made once per container, during Lambda's init phase, and reused by every invocation. A
