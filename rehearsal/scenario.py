@@ -77,9 +77,11 @@ class Rehearsal:
     def expected(self) -> dict[str, set[str]]:
         """For each image, the accounts WorkSpaces should list."""
         pairs = set(self.outside)
+        images = set(self.images)
         for engine in self.engines:
             pairs |= engine.declared_pairs() | engine.retained_pairs
-        expected: dict[str, set[str]] = {image: set() for image in self.images}
+            images |= engine.images_seen
+        expected: dict[str, set[str]] = {image: set() for image in images}
         for image, account in pairs:
             expected.setdefault(image, set()).add(account)
         return expected

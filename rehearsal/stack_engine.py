@@ -185,6 +185,8 @@ class StackEngine:
         self.resources: dict[str, LiveResource] = {}
         self.steps: list[Step] = []
         self.retained_pairs: set[tuple[str, str]] = set()
+        self.images_seen: set[str] = set()
+        """Every image a share of this stack was ever declared with (the invariant's scope)."""
         self.failed_cleanup: list[Step] = []
         self.peak_concurrency = 0
         self.max_parallel = max_parallel
@@ -454,6 +456,9 @@ class StackEngine:
             self.resources.clear()
         previous_template = self.template
         self.template = template
+        self.images_seen |= {
+            str(share.properties.get(IMAGE_ID_PROPERTY)) for share in template.shares.values()
+        }
         self.status = "CREATE_IN_PROGRESS" if creating else "UPDATE_IN_PROGRESS"
         self.last_updated = _timestamp()
         before = {lid: copy.copy(r) for lid, r in self.resources.items()}
