@@ -157,11 +157,6 @@ def _waves(graph: dict[str, set[str]], nodes: Iterable[str]) -> list[list[str]]:
     return waves
 
 
-def _strings(properties: dict[str, Any]) -> dict[str, Any]:
-    # CloudFormation passes every scalar property to a custom resource as a string.
-    return {k: v if isinstance(v, str | dict | list) else str(v) for k, v in properties.items()}
-
-
 class StackEngine:
     """One stack: ``deploy(template)`` creates or updates it, ``delete()`` deletes it; each
     returns whether the operation succeeded. ``after_operation`` runs when one ends."""
@@ -340,10 +335,10 @@ class StackEngine:
         event = self._channel.event(
             request_type,
             logical_id,
-            {k: v for k, v in _strings(properties).items() if k != "ServiceTimeout"},
+            {k: v for k, v in properties.items() if k != "ServiceTimeout"},
             physical_id=physical_id,
             old_properties=(
-                {k: v for k, v in _strings(old_properties).items() if k != "ServiceTimeout"}
+                {k: v for k, v in old_properties.items() if k != "ServiceTimeout"}
                 if old_properties is not None
                 else None
             ),
@@ -553,19 +548,24 @@ class StackEngine:
                 )
             )
 
+    def _remove(self, logical_id: str, template: StackTemplate) -> bool:
+        """Delete a live resource with its statuses, or skip it (DeletionPolicy Retain)."""
+        resource = self.resources[logical_id]
+        if resource.retain:
+            self._retain(resource)
+            self._set_status(resource, "DELETE_SKIPPED")
+            return True
+        self._set_status(resource, "DELETE_IN_PROGRESS")
+        ok = self._delete(resource, resource.physical_id, template)
+        self._set_status(resource, "DELETE_COMPLETE" if ok else "DELETE_FAILED")
+        return ok
+
     def _roll_back_creation(self, template: StackTemplate, applied: list[str]) -> None:
         self.status = "ROLLBACK_IN_PROGRESS"
         graph = _dependencies(template.template["Resources"])
         for wave in reversed(_waves(graph, applied)):
             for logical_id in wave:
-                resource = self.resources[logical_id]
-                if resource.retain:
-                    self._retain(resource)
-                    self._set_status(resource, "DELETE_SKIPPED")
-                    continue
-                self._set_status(resource, "DELETE_IN_PROGRESS")
-                ok = self._delete(resource, resource.physical_id, template)
-                self._set_status(resource, "DELETE_COMPLETE" if ok else "DELETE_FAILED")
+                self._remove(logical_id, template)
         failed = any(r.status == "DELETE_FAILED" for r in self.resources.values())
         self.status = "ROLLBACK_FAILED" if failed else "ROLLBACK_COMPLETE"
 
@@ -647,23 +647,11 @@ class StackEngine:
         self.last_updated = _timestamp()
         template = self.template
         graph = _dependencies(template.template["Resources"])
-
-        def remove(logical_id: str) -> bool:
-            resource = self.resources[logical_id]
-            if resource.retain:
-                self._retain(resource)
-                self._set_status(resource, "DELETE_SKIPPED")
-                return True
-            self._set_status(resource, "DELETE_IN_PROGRESS")
-            ok = self._delete(resource, resource.physical_id, template)
-            self._set_status(resource, "DELETE_COMPLETE" if ok else "DELETE_FAILED")
-            return ok
-
         live = [lid for lid in self.resources if lid in graph]
         ok = True
         for wave in reversed(_waves(graph, live)):
             with ThreadPoolExecutor(self.max_parallel) as pool:
-                ok = all(list(pool.map(remove, wave))) and ok
+                ok = all(list(pool.map(lambda lid: self._remove(lid, template), wave))) and ok
         self.status = "DELETE_COMPLETE" if ok else "DELETE_FAILED"
         return self._finish() and ok
 
