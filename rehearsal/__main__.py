@@ -1,19 +1,25 @@
 """``python -m rehearsal``: the example app's share through its whole lifecycle, locally.
 
-Synthesizes app.py with the pinned CDK CLI, starts moto on 127.0.0.1 over HTTPS, and runs the
+Synthesizes app.py with the pinned CDK CLI, starts moto on 127.0.0.1 over HTTPS behind the
+strict stand-in (IAM, paging, refusals, Lambda's asynchronous invocation), and runs the
 synthesized handler as Lambda would for: Create; Update to another account and the cleanup
 Delete; an Update rolled back because another resource failed; an Update WorkSpaces refuses;
-stack Delete; a Create WorkSpaces refuses and its rollback Delete. Exits 1 on any mismatch.
+an image change (the old image revoked under the new role policy); stack Delete after someone
+revoked the share by hand; a Create WorkSpaces refuses and its rollback Delete; an Update whose
+grant hangs past the function's Timeout, rolled back, with no replay afterwards. Every stack
+operation ends with the invariant check (rehearsal.scenario). Exits 1 on any mismatch.
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rehearsal.assembly import StackTemplate
-from rehearsal.faults import Fault
+from rehearsal.faults import Fault, grants_hang_while
 from rehearsal.local_aws import create_image
 from rehearsal.scenario import (
     Rehearsal,
@@ -21,9 +27,11 @@ from rehearsal.scenario import (
     rehearsal,
     synthesize_stack,
 )
+from rehearsal.workspaces_strict import GRANT_OR_REVOKE
 
 FIRST, SECOND, THIRD = "111122223333", "444455556666", "777788889999"
-GRANT = "UpdateWorkspaceImagePermission"
+# A Timeout short enough to reach in seconds; crhelper's timer and the hard stop work the same.
+SHORT_TIMEOUT_SECONDS = 6.0
 
 
 def example_lifecycle(run: Rehearsal) -> None:
@@ -36,6 +44,8 @@ def example_lifecycle(run: Rehearsal) -> None:
             for account in (FIRST, SECOND, THIRD)
         )
         _run_lifecycle(run, image, first, second, third)
+        with _short_timeout(run) as hurried:
+            _run_timeout(hurried, image, first, second)
 
 
 def _run_lifecycle(
@@ -70,7 +80,9 @@ def _run_lifecycle(
         succeeds=False,
         shared={SECOND},
     )
-    run.aws.faults.inject(Fault(GRANT, "error", error_code="OperationNotSupportedException"))
+    run.aws.faults.inject(
+        Fault(GRANT_OR_REVOKE, "error", error_code="OperationNotSupportedException")
+    )
     run.step(
         f"Update to {THIRD} refused by WorkSpaces (OperationNotSupported)",
         stack,
@@ -79,9 +91,30 @@ def _run_lifecycle(
         succeeds=False,
         shared={SECOND},
     )
-    run.step("Delete the stack", stack, stack.delete, image, succeeds=True, shared=set())
+    new_image = create_image(run.aws, "golden-image-v2")
+    run.step(
+        f"Image change to {new_image}; the cleanup Delete revokes the old image",
+        stack,
+        lambda: stack.deploy(second.with_values({image: new_image})),
+        new_image,
+        succeeds=True,
+        shared={SECOND},
+    )
+    run.aws.client("workspaces").update_workspace_image_permission(
+        ImageId=new_image, AllowCopyImage=False, SharedAccountId=SECOND
+    )
+    run.step(
+        "Someone revokes the share by hand; Delete the stack",
+        stack,
+        stack.delete,
+        new_image,
+        succeeds=True,
+        shared=set(),
+    )
     failed = run.stack("RehearsalRefused")
-    run.aws.faults.inject(Fault(GRANT, "error", error_code="ResourceUnavailableException"))
+    run.aws.faults.inject(
+        Fault(GRANT_OR_REVOKE, "error", error_code="ResourceUnavailableException")
+    )
     run.step(
         "Create refused (image not AVAILABLE), then the rollback Delete",
         failed,
@@ -90,6 +123,47 @@ def _run_lifecycle(
         succeeds=False,
         shared=set(),
     )
+
+
+def _run_timeout(run: Rehearsal, image: str, first: StackTemplate, second: StackTemplate) -> None:
+    stack = run.stack("RehearsalTimeout")
+    run.step(
+        f"Create: share with {FIRST}",
+        stack,
+        lambda: stack.deploy(first),
+        image,
+        succeeds=True,
+        shared={FIRST},
+    )
+    run.aws.faults.inject(
+        grants_hang_while(
+            lambda: stack.status == "UPDATE_IN_PROGRESS",
+            SHORT_TIMEOUT_SECONDS + 2,
+            account_id=SECOND,
+        )
+    )
+    run.step(
+        f"Update to {SECOND} hangs past the Timeout: FAILED, rolled back, never replayed",
+        stack,
+        lambda: stack.deploy(second),
+        image,
+        succeeds=False,
+        shared={FIRST},
+    )
+    retries = [d for d in run.lambda_service.deliveries if d.kind == "retry"]
+    if retries:
+        raise RehearsalError(f"Lambda retried {len(retries)} event(s) after the rollback")
+    run.step("Delete the stack", stack, stack.delete, image, succeeds=True, shared=set())
+
+
+@contextmanager
+def _short_timeout(run: Rehearsal) -> Iterator[Rehearsal]:
+    """A rehearsal on the same endpoint whose functions time out after a few seconds."""
+    hurried = Rehearsal(run.aws, run.print_line, timeout_seconds=SHORT_TIMEOUT_SECONDS)
+    try:
+        yield hurried
+    finally:
+        hurried.close()
 
 
 def main() -> int:

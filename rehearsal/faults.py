@@ -41,7 +41,8 @@ class Fault:
     ``error`` answers with ``error_code``; ``throttle`` with ``ThrottlingException``;
     ``server_error`` with HTTP 500; ``slow`` waits ``delay_seconds`` and then serves the
     request; ``hang`` waits ``delay_seconds`` and drops the connection without passing the
-    request on; ``refuse`` drops the connection at once.
+    request on; ``refuse`` drops the connection at once. With ``applies_while``, the fault
+    matches only while that returns True (e.g. while a stack is still being created).
     """
 
     target: str
@@ -50,6 +51,24 @@ class Fault:
     error_code: str = "ValidationException"
     delay_seconds: float = 0.0
     body_contains: str = ""
+    applies_while: Callable[[], bool] | None = None
+
+
+def grants_hang_while(
+    condition: Callable[[], bool], delay_seconds: float, account_id: str = ""
+) -> Fault:
+    """Every grant (to ``account_id``, or to any account) hangs for ``delay_seconds`` and drops
+    while ``condition()`` holds; revokes are served. Hangs longer than the function's Timeout
+    make the invocation time out; once the condition ends, a replayed grant would be served."""
+    grant = '"AllowCopyImage": true'
+    return Fault(
+        workspaces_strict.GRANT_OR_REVOKE,
+        "hang",
+        times=1_000,
+        delay_seconds=delay_seconds,
+        body_contains=f'{grant}, "SharedAccountId": "{account_id}"' if account_id else grant,
+        applies_while=condition,
+    )
 
 
 def _target(environ: dict[str, Any], response_bucket: str, body: bytes) -> str:
@@ -116,6 +135,7 @@ class FaultLayer:
                     fault.target == target
                     and fault.times > 0
                     and fault.body_contains.encode() in body
+                    and (fault.applies_while is None or fault.applies_while())
                 ):
                     fault.times -= 1
                     if fault.kind == "throttle":

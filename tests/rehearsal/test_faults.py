@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rehearsal.assembly import StackTemplate
-from rehearsal.faults import RESPONSE_URL, Fault
+from rehearsal.faults import RESPONSE_URL, Fault, grants_hang_while
 from rehearsal.local_aws import shared_accounts
 from rehearsal.scenario import Rehearsal
 from tests.support.values import EXAMPLE_ACCOUNT_ID, GRANT
@@ -39,13 +39,13 @@ def test_endpoint_slower_than_the_timeout_gets_one_failed_answer_and_a_clean_rol
     asynchronous retries (which the function's EventInvokeConfig turns off) must not grant
     again afterwards: the invariant check after the operation would see the share."""
     run = short_timeout_rehearsal
-    # The first invocation's grant attempts hang past the read timeout, then drop; a later
-    # grant (a retry of the event, if Lambda made one) would be served. The revoke of the
-    # rollback Delete (AllowCopyImage false) is served normally.
-    run.aws.faults.inject(
-        Fault(GRANT, "hang", times=2, delay_seconds=8, body_contains='"AllowCopyImage": true')
-    )
     stack = run.stack()
+    # Every grant hangs past the Timeout while the stack is being created; once CloudFormation
+    # rolls back, a grant (a replay of the event, if Lambda made one) is served. The revoke of
+    # the rollback Delete (AllowCopyImage false) is served normally.
+    run.aws.faults.inject(
+        grants_hang_while(lambda: stack.status == "CREATE_IN_PROGRESS", delay_seconds=8)
+    )
     assert not stack.deploy(example_template)
     create, rollback = stack.steps  # CloudFormation.response() checked: exactly one answer each
     assert create.request_type == "Create" and create.response.status == "FAILED"

@@ -13,7 +13,7 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission, WorkspaceImageShare
-from rehearsal.faults import Fault
+from rehearsal.faults import Fault, grants_hang_while
 from rehearsal.local_aws import create_image, shared_accounts
 from rehearsal.scenario import Rehearsal
 from tests.support.apps import synth
@@ -83,6 +83,30 @@ def test_failed_update_that_answered_a_new_id_is_deleted_as_replaced(
     update, delete = stack.steps[1:]
     assert (update.response.status, update.response.physical_id) == ("FAILED", f"{image_id}/{B}")
     assert (delete.request_type, delete.physical_id_sent) == ("Delete", f"{image_id}/{B}")
+    assert shared_accounts(run.aws, image_id) == {A}
+
+
+def test_create_that_times_out_during_an_update_is_not_replayed_after_the_rollback(
+    short_timeout_rehearsal: Rehearsal, image_id: str, tmp_path: Path
+) -> None:
+    """A new share's Create times out; UPDATE_ROLLBACK deletes it while the function lives on.
+    Had Lambda retried the event (the EventInvokeConfig says no), the replay would grant again
+    after the rollback, and the invariant check after the operation would fail."""
+
+    def two_shares(stack: cdk.Stack) -> None:
+        one_share(image_id, A)(stack)
+        WorkspaceImagePermission(stack, "Second", image_id=image_id, shared_account_id=B)
+
+    run = short_timeout_rehearsal
+    run.images.add(image_id)
+    stack = run.stack()
+    assert stack.deploy(synth(tmp_path / "1", one_share(image_id, A)))
+    run.aws.faults.inject(
+        grants_hang_while(lambda: stack.status == "UPDATE_IN_PROGRESS", 8, account_id=B)
+    )
+    assert not stack.deploy(synth(tmp_path / "2", two_shares))
+    assert stack.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert [d.kind for d in run.lambda_service.deliveries].count("retry") == 0
     assert shared_accounts(run.aws, image_id) == {A}
 
 

@@ -8,7 +8,7 @@ import sys
 from rehearsal.assembly import PROJECT_DIR, cdk_environment
 
 
-def test_rehearsal_shows_the_share_appear_move_survive_rollback_and_disappear() -> None:
+def test_rehearsal_shows_the_share_appear_move_survive_rollbacks_and_disappear() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "rehearsal"],
         cwd=PROJECT_DIR,
@@ -21,11 +21,15 @@ def test_rehearsal_shows_the_share_appear_move_survive_rollback_and_disappear() 
     lines = result.stdout.splitlines()
     shared = [line.split("shared with:")[1].strip() for line in lines if "shared with:" in line]
     assert shared == [
-        "111122223333",
-        "444455556666",
-        "444455556666",
-        "444455556666",
-        "nobody",
-        "nobody",
+        "111122223333",  # Create
+        "444455556666",  # Update to another account
+        "444455556666",  # rolled back
+        "444455556666",  # refused
+        "444455556666",  # image change: the new image
+        "nobody",  # revoked by hand, then the stack deleted
+        "nobody",  # Create refused, rolled back
+        "111122223333",  # Create (the short-Timeout stack)
+        "111122223333",  # Update timed out, rolled back, not replayed
+        "nobody",  # stack deleted
     ]
     assert "rehearsal passed" in lines[-1]
