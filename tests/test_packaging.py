@@ -50,7 +50,9 @@ def test_users_install_synthesizes_from_another_folder(
         r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
     ]
     asset = tmp_path / "out" / function["Metadata"]["aws:asset:path"]
-    assert (asset / "index.py").is_file() and (asset / "crhelper").is_dir()
+    assert (asset / "index.py").is_file()
+    assert (asset / "crhelper" / "resource_helper.py").is_file()
+    assert (asset / "crhelper" / "LICENSE").is_file()
 
 
 def test_users_install_imports_the_handler_modules_without_node(user_install: UserInstall) -> None:

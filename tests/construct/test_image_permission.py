@@ -149,6 +149,8 @@ def test_asset_holds_the_handler_and_crhelper_but_not_boto3(
     assert {f"{name}.py" for name in handler_module_names()} | {"crhelper"} <= names
     assert not names & {"boto3", "botocore", "__pycache__"}
     assert (asset / "crhelper" / "resource_helper.py").is_file()
+    assert (asset / "crhelper" / "LICENSE").is_file()
+    assert not list(asset.rglob("*.pyc"))
 
 
 def test_attributes_read_the_share_back(three_shares: SynthesizedStack) -> None:
@@ -225,11 +227,12 @@ def test_tokens_are_left_to_the_handler(stack: cdk.Stack) -> None:
     assert "workspaceimage/" in json.dumps(stack.resolve(share.image_arn))
 
 
-def test_asset_holds_only_modules(three_shares: SynthesizedStack) -> None:
+def test_asset_holds_only_modules_and_crhelpers_licence(three_shares: SynthesizedStack) -> None:
     function = next(iter(three_shares.template.find_resources("AWS::Lambda::Function").values()))
     asset = Path(three_shares.assembly_dir) / function["Metadata"]["aws:asset:path"]
-    files = [p for p in asset.rglob("*") if p.is_file()]
-    assert files and all(p.suffix == ".py" for p in files), files
+    files = [p.relative_to(asset) for p in asset.rglob("*") if p.is_file()]
+    others = {str(p) for p in files if p.suffix != ".py"}
+    assert files and others == {"crhelper/LICENSE", "crhelper/NOTICE"}, files
 
 
 def test_same_token_pair_twice_fails(stack: cdk.Stack) -> None:
