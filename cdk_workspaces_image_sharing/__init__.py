@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cdk_workspaces_image_sharing.concurrency import MAX_CONCURRENT_SHARES
-    from cdk_workspaces_image_sharing.image_permission import WorkspaceImagePermission
-    from cdk_workspaces_image_sharing.image_share import WorkspaceImageShare
+    from cdk_workspaces_image_sharing.workspace_image_permission import WorkspaceImagePermission
+    from cdk_workspaces_image_sharing.workspace_image_share import WorkspaceImageShare
 
 _EXPORTS = {
     "MAX_CONCURRENT_SHARES": "cdk_workspaces_image_sharing.concurrency",
-    "WorkspaceImagePermission": "cdk_workspaces_image_sharing.image_permission",
-    "WorkspaceImageShare": "cdk_workspaces_image_sharing.image_share",
+    "WorkspaceImagePermission": "cdk_workspaces_image_sharing.workspace_image_permission",
+    "WorkspaceImageShare": "cdk_workspaces_image_sharing.workspace_image_share",
 }
 __all__ = ["MAX_CONCURRENT_SHARES", "WorkspaceImagePermission", "WorkspaceImageShare"]
 

@@ -14,7 +14,10 @@ from aws_cdk import Aspects, Stack
 from constructs import Construct
 
 from cdk_workspaces_image_sharing.concurrency import ShareLanes
-from cdk_workspaces_image_sharing.handler.share import ACCOUNT_ID_PROPERTY, IMAGE_ID_PROPERTY
+from cdk_workspaces_image_sharing.handler.image_account_pair import (
+    ACCOUNT_ID_PROPERTY,
+    IMAGE_ID_PROPERTY,
+)
 from cdk_workspaces_image_sharing.tokens import is_literal, stable_key
 
 _ID = "WorkspaceImageShareRegistry"

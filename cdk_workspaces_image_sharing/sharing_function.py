@@ -8,6 +8,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk_workspaces_image_sharing.handler.operations import (
+    CLOUDFORMATION_OPERATIONS,
+    WORKSPACES_OPERATIONS,
+)
 from cdk_workspaces_image_sharing.handler_asset import HANDLER, handler_code
 from cdk_workspaces_image_sharing.nag import acknowledge
 
@@ -26,11 +30,8 @@ SERVICE_TIMEOUT = Duration.minutes(5)
 ASYNC_RETRY_ATTEMPTS = 0
 ASYNC_MAX_EVENT_AGE = SERVICE_TIMEOUT
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
-IMAGE_PERMISSION_ACTIONS = (
-    "workspaces:UpdateWorkspaceImagePermission",
-    "workspaces:DescribeWorkspaceImagePermissions",
-)
-STACK_READ_ACTIONS = ("cloudformation:DescribeStacks", "cloudformation:ListStackResources")
+IMAGE_PERMISSION_ACTIONS = tuple(f"workspaces:{name}" for name in WORKSPACES_OPERATIONS)
+STACK_READ_ACTIONS = tuple(f"cloudformation:{name}" for name in CLOUDFORMATION_OPERATIONS)
 _ID = "WorkspaceImageSharingFunction"
 
 

@@ -1,27 +1,46 @@
-"""Synth-time checks of literal share properties; unresolved tokens are left to the handler."""
+"""Synth-time checks of literal share properties; unresolved tokens are left to the handler.
+
+Messages name the construct path and the keyword argument the user passed, with the property
+it becomes: ``Stack/Share: shared_account_id (SharedAccountId) '1234' is not an AWS account
+ID: expected …``. From the value on they read as the deploy-time Reason does.
+"""
 
 from __future__ import annotations
 
 from aws_cdk import Stack
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.handler.share import account_id_problem, image_id_problem
+from cdk_workspaces_image_sharing.handler.image_account_pair import (
+    ACCOUNT_ID_PROPERTY,
+    IMAGE_ID_PROPERTY,
+    account_id_problem,
+    image_id_problem,
+)
 from cdk_workspaces_image_sharing.tokens import is_literal
 
 
-def check_image_id(scope: Construct, image_id: object) -> None:
-    """Raise ValueError naming the construct path when a literal image ID is malformed."""
-    problem = image_id_problem(image_id) if is_literal(image_id) else None
+def check_image_id(scope: Construct, image_id: object, keyword: str = "image_id") -> None:
+    """Raise ValueError naming the construct path and ``keyword`` when a literal image ID is
+    malformed."""
+    if not is_literal(image_id):
+        return
+    problem = image_id_problem(image_id, field=f"{keyword} ({IMAGE_ID_PROPERTY})")
     if problem:
         raise ValueError(f"{scope.node.path}: {problem}")
 
 
-def check_account_id(scope: Construct, account_id: object) -> None:
-    """Raise ValueError naming the construct path when a literal account ID is malformed or
-    is the stack's own account (when that is known)."""
+def check_account_id(
+    scope: Construct, account_id: object, keyword: str = "shared_account_id"
+) -> None:
+    """Raise ValueError naming the construct path and ``keyword`` when a literal account ID is
+    malformed or is the stack's own account (when that is known)."""
     if not is_literal(account_id):
         return
     owner = Stack.of(scope).account
-    problem = account_id_problem(account_id, owner if is_literal(owner) else None)
+    problem = account_id_problem(
+        account_id,
+        owner if is_literal(owner) else None,
+        field=f"{keyword} ({ACCOUNT_ID_PROPERTY})",
+    )
     if problem:
         raise ValueError(f"{scope.node.path}: {problem}")

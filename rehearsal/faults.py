@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
+from cdk_workspaces_image_sharing.handler.operations import DESCRIBE_PERMISSIONS, GRANT_OR_REVOKE
 from rehearsal import iam_check, workspaces_strict
 from rehearsal.cloudformation_reads import (
     READ_ACTIONS,
@@ -62,7 +63,7 @@ def grants_hang_while(
     make the invocation time out; once the condition ends, a replayed grant would be served."""
     grant = '"AllowCopyImage": true'
     return Fault(
-        workspaces_strict.GRANT_OR_REVOKE,
+        GRANT_OR_REVOKE,
         "hang",
         times=1_000,
         delay_seconds=delay_seconds,
@@ -191,7 +192,10 @@ class FaultLayer:
         target: str,
         body: bytes,
     ) -> Iterable[bytes]:
-        if target not in (workspaces_strict.GRANT_OR_REVOKE, workspaces_strict.DESCRIBE):
+        if target not in (
+            GRANT_OR_REVOKE,
+            DESCRIBE_PERMISSIONS,
+        ):
             return self._app(environ, start_response)
         request = json.loads(body or b"{}")
         image_arn = (

@@ -54,7 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdk_workspaces_image_sharing.handler.share import (
+from cdk_workspaces_image_sharing.handler.image_account_pair import (
     ACCOUNT_ID_PROPERTY,
     IMAGE_ID_PROPERTY,
     RESOURCE_TYPE,

@@ -17,9 +17,9 @@ from typing import Any
 
 from moto.workspaces.models import workspaces_backends
 
+from cdk_workspaces_image_sharing.handler.operations import DESCRIBE_PERMISSIONS, GRANT_OR_REVOKE
+
 PAGE_SIZE_LIMIT = 25
-GRANT_OR_REVOKE = "UpdateWorkspaceImagePermission"
-DESCRIBE = "DescribeWorkspaceImagePermissions"
 
 
 class WorkSpacesRefusal(Exception):
@@ -64,7 +64,7 @@ def answer(
                 f"The image is not shared with account {request.get('SharedAccountId')}.",
             )
         return None
-    if operation == DESCRIBE:
+    if operation == DESCRIBE_PERMISSIONS:
         image_id = str(request.get("ImageId"))
         size = request.get("MaxResults", PAGE_SIZE_LIMIT)
         if not isinstance(size, int) or not 1 <= size <= PAGE_SIZE_LIMIT:

@@ -16,7 +16,7 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get(
 from rehearsal.assembly import StackTemplate, read_stacks
 from rehearsal.cloudformation import CloudFormation
 from rehearsal.local_aws import LocalAws, create_image
-from rehearsal.scenario import synthesize_stack
+from rehearsal.scenario import Rehearsal, synthesize_stack
 from tests.support.user_install import UserInstall, build_user_install
 from tests.support.values import EXAMPLE_ACCOUNT_ID, EXAMPLE_IMAGE_ID
 
@@ -54,6 +54,14 @@ def aws(local_aws: LocalAws) -> LocalAws:
 def image_id(aws: LocalAws) -> str:
     """An AVAILABLE image owned by the local account, shared with nobody."""
     return create_image(aws)
+
+
+@pytest.fixture
+def rehearsal(aws: LocalAws) -> Iterator[Rehearsal]:
+    """A rehearsal on the shared local endpoint, quiet (its steps are not printed)."""
+    run = Rehearsal(aws, print_line=lambda _: None)
+    yield run
+    run.close()
 
 
 @pytest.fixture

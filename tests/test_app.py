@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -44,5 +45,5 @@ def test_defaults_synthesize_without_context(tmp_path: Path) -> None:
 
 def test_bad_context_fails_synth_naming_the_value() -> None:
     app = cdk.App(context={"accountId": "12345"})
-    with pytest.raises(ValueError, match="SharedAccountId '12345'"):
+    with pytest.raises(ValueError, match=re.escape("shared_account_id (SharedAccountId) '12345'")):
         example.build_app(app)

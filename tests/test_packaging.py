@@ -61,7 +61,7 @@ def test_users_install_imports_the_handler_modules_without_node(user_install: Us
         [
             str(user_install.python),
             "-c",
-            "import sys, cdk_workspaces_image_sharing.handler.share; "
+            "import sys, cdk_workspaces_image_sharing.handler.image_account_pair; "
             "assert 'aws_cdk' not in sys.modules and 'jsii' not in sys.modules",
         ],
         env=user_install.environment(with_node=False),

@@ -28,7 +28,7 @@ from crhelper import CfnResource  # noqa: E402
 
 import stack_resources  # noqa: E402
 import workspaces_api  # noqa: E402
-from share import Share  # noqa: E402
+from image_account_pair import ImageAccountPair  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def _start_request(event: dict[str, Any]) -> None:
     )
 
 
-def _share(share: Share) -> str:
+def _share(share: ImageAccountPair) -> str:
     """Grant the share and return its physical ID.
 
     The physical ID is set before the call, so that crhelper's timeout response carries it and
@@ -138,7 +138,7 @@ def _share(share: Share) -> str:
         if error.changed_nothing:
             helper.PhysicalResourceId = ""
         raise
-    helper.Data.update({"ImageId": share.image_id, "SharedAccountId": share.account_id})
+    helper.Data.update(share.properties())
     logger.info("shared %s", share.physical_id)
     return share.physical_id
 
@@ -147,7 +147,7 @@ def _share(share: Share) -> str:
 def create(event: dict[str, Any], _context: Any) -> str:
     """Validate, then share. Sharing an already-shared pair succeeds."""
     _start_request(event)
-    share = Share.from_properties(event["ResourceProperties"], _owner_account(event))
+    share = ImageAccountPair.from_properties(event["ResourceProperties"], _owner_account(event))
     return _share(share)
 
 
@@ -155,9 +155,9 @@ def create(event: dict[str, Any], _context: Any) -> str:
 def update(event: dict[str, Any], _context: Any) -> str:
     """Share the new pair if it changed; never revoke here (see module docstring)."""
     _start_request(event)
-    share = Share.from_properties(event["ResourceProperties"], _owner_account(event))
+    share = ImageAccountPair.from_properties(event["ResourceProperties"], _owner_account(event))
     if share.physical_id == event.get("PhysicalResourceId"):
-        helper.Data.update({"ImageId": share.image_id, "SharedAccountId": share.account_id})
+        helper.Data.update(share.properties())
         logger.info("unchanged %s", share.physical_id)
         return share.physical_id
     return _share(share)
@@ -184,7 +184,7 @@ def delete(event: dict[str, Any], _context: Any) -> str:
     holds it; anything that is not a share ID was never made here."""
     _start_request(event)
     physical_id = str(event.get("PhysicalResourceId", ""))
-    share = Share.from_physical_id(physical_id)
+    share = ImageAccountPair.from_physical_id(physical_id)
     if share is None:
         logger.info("nothing to revoke: %r is not a share this handler made", physical_id)
         return physical_id

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from share import Share
+from image_account_pair import ImageAccountPair
 
 if TYPE_CHECKING:
     from mypy_boto3_workspaces import WorkSpacesClient as WorkSpacesClient
@@ -87,7 +87,9 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", "Unknown"))
 
 
-def _error(action: str, share: Share, error: ClientError | BotoCoreError) -> ImagePermissionError:
+def _error(
+    action: str, share: ImageAccountPair, error: ClientError | BotoCoreError
+) -> ImagePermissionError:
     if isinstance(error, BotoCoreError):  # no answer: timeouts, refused connections
         return ImagePermissionError(
             f"{action} {share.image_id} with {share.account_id} failed: "
@@ -105,7 +107,7 @@ def _error(action: str, share: Share, error: ClientError | BotoCoreError) -> Ima
     )
 
 
-def _set_permission(client: WorkSpacesClient, share: Share, allow: bool) -> None:
+def _set_permission(client: WorkSpacesClient, share: ImageAccountPair, allow: bool) -> None:
     client.update_workspace_image_permission(
         ImageId=share.image_id, AllowCopyImage=allow, SharedAccountId=share.account_id
     )
@@ -113,7 +115,7 @@ def _set_permission(client: WorkSpacesClient, share: Share, allow: bool) -> None
 
 def grant(
     client: WorkSpacesClient,
-    share: Share,
+    share: ImageAccountPair,
     *,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
@@ -141,7 +143,7 @@ def grant(
             raise _error("Sharing", share, error) from error
 
 
-def revoke(client: WorkSpacesClient, share: Share) -> bool:
+def revoke(client: WorkSpacesClient, share: ImageAccountPair) -> bool:
     """Stop sharing the image with the account.
 
     Returns True when the share was revoked or was not there: WorkSpaces refuses to revoke what

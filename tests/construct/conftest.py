@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission
+from tests.support.apps import SynthesizedStack
 from tests.support.template_checks import add_nag
-
-IMAGE_A = "wsi-aaaaaaaaa"
-IMAGE_B = "wsi-bbbbbbbbb"
-SHARES = ((IMAGE_A, "111122223333"), (IMAGE_A, "444455556666"), (IMAGE_B, "111122223333"))
-
-
-@dataclass(frozen=True)
-class SynthesizedStack:
-    stack: cdk.Stack
-    template: Template
-    assembly_dir: Path
+from tests.support.values import SHARES
 
 
 @pytest.fixture(scope="session")

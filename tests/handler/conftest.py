@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -13,8 +13,8 @@ from rehearsal.cloudformation import CloudFormation, Response
 from rehearsal.lambda_context import LambdaContext
 from rehearsal.lambda_runtime import handler_in_process
 from rehearsal.local_aws import LocalAws
-
-TIMEOUT_SECONDS = 180
+from tests.support.handler_runs import Invoke
+from tests.support.values import FUNCTION_TIMEOUT_SECONDS
 
 
 @pytest.fixture
@@ -24,15 +24,12 @@ def handler_modules(aws: LocalAws) -> Iterator[dict[str, ModuleType]]:
         yield modules
 
 
-Invoke = Callable[[dict[str, Any]], Response]
-
-
 @pytest.fixture
 def invoke(handler_modules: dict[str, ModuleType], cloudformation: CloudFormation) -> Invoke:
     """Run the handler on an event and return its checked answer to CloudFormation."""
 
     def run(event: dict[str, Any]) -> Response:
-        handler_modules["index"].handler(event, LambdaContext(TIMEOUT_SECONDS))
+        handler_modules["index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
         return cloudformation.response(event)
 
     return run

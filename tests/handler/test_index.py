@@ -17,13 +17,12 @@ from rehearsal.faults import RESPONSE_URL, Fault
 from rehearsal.lambda_context import LambdaContext
 from rehearsal.lambda_runtime import handler_in_process
 from rehearsal.local_aws import ACCOUNT_ID, LocalAws, shared_accounts
-from tests.handler.conftest import Invoke
+from tests.support.handler_runs import Invoke
 from tests.support.stacks import HandSetStack
+from tests.support.values import DESCRIBE, FUNCTION_TIMEOUT_SECONDS, GRANT
 
 FIRST = "111122223333"
 SECOND = "444455556666"
-UPDATE = "UpdateWorkspaceImagePermission"
-DESCRIBE = "DescribeWorkspaceImagePermissions"
 
 
 def props(image_id: str, account_id: str) -> dict[str, str]:
@@ -55,7 +54,7 @@ def test_create_shares_with_exactly_one_call(
     assert response.status == "SUCCESS", response.reason
     assert response.physical_id == f"{image_id}/{FIRST}"
     assert response.data == {"ImageId": image_id, "SharedAccountId": FIRST}
-    assert aws.faults.calls[UPDATE] == 1 and aws.faults.calls[DESCRIBE] == 0
+    assert aws.faults.calls[GRANT] == 1 and aws.faults.calls[DESCRIBE] == 0
     assert shared_accounts(aws, image_id) == {FIRST}
 
 
@@ -80,7 +79,7 @@ def test_update_with_same_pair_calls_nothing(
     response = invoke(event)
     assert (response.status, response.physical_id) == ("SUCCESS", created)
     assert response.data == {"ImageId": image_id, "SharedAccountId": FIRST}
-    assert aws.faults.calls[UPDATE] == aws.faults.calls[DESCRIBE] == 0
+    assert aws.faults.calls[GRANT] == aws.faults.calls[DESCRIBE] == 0
     assert shared_accounts(aws, image_id) == {FIRST}
 
 
@@ -96,7 +95,7 @@ def test_update_to_new_account_then_cleanup_then_delete(
     )
     moved = invoke(update)
     assert (moved.status, moved.physical_id) == ("SUCCESS", f"{image_id}/{SECOND}")
-    assert aws.faults.calls[UPDATE] == 1 and aws.faults.calls[DESCRIBE] == 0
+    assert aws.faults.calls[GRANT] == 1 and aws.faults.calls[DESCRIBE] == 0
     # Update never revokes: until the cleanup phase both accounts are shared.
     assert shared_accounts(aws, image_id) == {FIRST, SECOND}
 
@@ -151,7 +150,7 @@ def test_failed_update_keeps_the_old_physical_id_and_shares(
     )
     assert (response.status, response.physical_id) == ("FAILED", created)
     assert "SharedAccountId '44445555666'" in response.reason
-    assert aws.faults.calls[UPDATE] == 0
+    assert aws.faults.calls[GRANT] == 0
     assert shared_accounts(aws, image_id) == {FIRST}
 
 
@@ -183,7 +182,7 @@ def test_failed_create_and_its_rollback_delete_change_nothing(
         cloudformation.event("Delete", "Share", properties, physical_id=failed.physical_id)
     )
     assert rollback.status == "SUCCESS"
-    assert aws.faults.calls[UPDATE] == aws.faults.calls[DESCRIBE] == 0
+    assert aws.faults.calls[GRANT] == aws.faults.calls[DESCRIBE] == 0
     assert shared_accounts(aws, image_id) == set()
 
 
@@ -202,13 +201,13 @@ def test_refused_create_leaves_nothing_for_the_rollback_to_revoke(
     code: str,
     reason: str,
 ) -> None:
-    aws.faults.inject(Fault(UPDATE, "error", error_code=code))
+    aws.faults.inject(Fault(GRANT, "error", error_code=code))
     failed = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
     assert failed.status == "FAILED" and code in failed.reason and reason in failed.reason
     assert failed.physical_id != f"{image_id}/{FIRST}"
     rollback = invoke(delete_event(cloudformation, image_id, FIRST, failed.physical_id))
     assert rollback.status == "SUCCESS"
-    assert aws.faults.calls[UPDATE] == 1  # the refused grant; the rollback made no call
+    assert aws.faults.calls[GRANT] == 1  # the refused grant; the rollback made no call
     assert shared_accounts(aws, image_id) == set()
 
 
@@ -218,7 +217,7 @@ def test_rollback_of_a_refused_create_keeps_a_share_made_by_hand(
     aws.client("workspaces").update_workspace_image_permission(
         ImageId=image_id, AllowCopyImage=True, SharedAccountId=FIRST
     )
-    aws.faults.inject(Fault(UPDATE, "error", error_code="OperationNotSupportedException"))
+    aws.faults.inject(Fault(GRANT, "error", error_code="OperationNotSupportedException"))
     failed = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
     invoke(delete_event(cloudformation, image_id, FIRST, failed.physical_id))
     assert shared_accounts(aws, image_id) == {FIRST}
@@ -227,10 +226,10 @@ def test_rollback_of_a_refused_create_keeps_a_share_made_by_hand(
 def test_throttling_is_retried_until_it_passes(
     aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke
 ) -> None:
-    aws.faults.inject(Fault(UPDATE, "throttle", times=2), Fault(UPDATE, "server_error"))
+    aws.faults.inject(Fault(GRANT, "throttle", times=2), Fault(GRANT, "server_error"))
     response = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
     assert response.status == "SUCCESS", response.reason
-    assert aws.faults.calls[UPDATE] == 4
+    assert aws.faults.calls[GRANT] == 4
     assert shared_accounts(aws, image_id) == {FIRST}
 
 
@@ -245,7 +244,7 @@ def test_delete_when_already_unshared_succeeds(
     aws.faults.clear()
     response = invoke(delete_event(cloudformation, image_id, FIRST, created))
     assert response.status == "SUCCESS", response.reason
-    assert aws.faults.calls[UPDATE] == 1 and aws.faults.calls[DESCRIBE] == 1
+    assert aws.faults.calls[GRANT] == 1 and aws.faults.calls[DESCRIBE] == 1
     assert shared_accounts(aws, image_id) == set()
 
 
@@ -263,7 +262,7 @@ def test_delete_received_twice_succeeds_both_times(
 def test_refused_revoke_of_a_listed_account_fails_with_the_code(
     aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke, created: str
 ) -> None:
-    aws.faults.inject(Fault(UPDATE, "error", error_code="OperationNotSupportedException"))
+    aws.faults.inject(Fault(GRANT, "error", error_code="OperationNotSupportedException"))
     response = invoke(delete_event(cloudformation, image_id, FIRST, created))
     assert response.status == "FAILED" and "OperationNotSupportedException" in response.reason
     assert shared_accounts(aws, image_id) == {FIRST}
@@ -272,16 +271,16 @@ def test_refused_revoke_of_a_listed_account_fails_with_the_code(
 def test_delete_when_image_is_gone_succeeds(
     aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke, created: str
 ) -> None:
-    aws.faults.inject(Fault(UPDATE, "error", error_code="ResourceNotFoundException"))
+    aws.faults.inject(Fault(GRANT, "error", error_code="ResourceNotFoundException"))
     response = invoke(delete_event(cloudformation, image_id, FIRST, created))
     assert response.status == "SUCCESS"
-    assert aws.faults.calls[UPDATE] == 1
+    assert aws.faults.calls[GRANT] == 1
 
 
 def test_delete_that_cannot_revoke_fails_and_keeps_the_share(
     aws: LocalAws, image_id: str, cloudformation: CloudFormation, invoke: Invoke, created: str
 ) -> None:
-    aws.faults.inject(Fault(UPDATE, "error", error_code="AccessDeniedException"))
+    aws.faults.inject(Fault(GRANT, "error", error_code="AccessDeniedException"))
     response = invoke(delete_event(cloudformation, image_id, FIRST, created))
     assert (response.status, response.physical_id) == ("FAILED", created)
     assert "AccessDeniedException" in response.reason
@@ -309,12 +308,17 @@ def test_response_url_refusing_first_attempt_is_retried(
 def test_deploy_time_reason_matches_the_synth_time_message(
     image_id: str, cloudformation: CloudFormation, invoke: Invoke
 ) -> None:
-    """A token resolved to a bad value at deploy time fails as a literal fails at synth."""
+    """A token resolved to a bad value at deploy time fails as a literal fails at synth: the
+    Reason names the property, synth also names the keyword; from the value on they agree."""
     stack = cdk.Stack(cdk.App(), "Synth")
     with pytest.raises(ValueError) as synth_error:
         WorkspaceImagePermission(stack, "S", image_id=image_id, shared_account_id="11112222333")
     failed = invoke(cloudformation.event("Create", "Share", props(image_id, "11112222333")))
-    assert str(synth_error.value) == f"Synth/S: {failed.reason}"
+    assert failed.reason.startswith("SharedAccountId '11112222333' is not an AWS account ID")
+    from_the_value_on = failed.reason.removeprefix("SharedAccountId ")
+    assert str(synth_error.value) == (
+        f"Synth/S: shared_account_id (SharedAccountId) {from_the_value_on}"
+    )
 
 
 def test_importing_the_handler_leaves_the_environment_as_it_was(
@@ -335,7 +339,7 @@ def test_delete_keeps_a_pair_another_live_resource_of_the_stack_holds(
     aws.faults.stacks.register(stack)
     response = invoke(delete_event(cloudformation, image_id, FIRST, created))
     assert response.status == "SUCCESS", response.reason
-    assert aws.faults.calls[UPDATE] == 0
+    assert aws.faults.calls[GRANT] == 0
     assert shared_accounts(aws, image_id) == {FIRST}
 
 
@@ -348,7 +352,7 @@ def test_a_failure_to_make_the_client_is_answered_at_once(
     try:
         with handler_in_process(HANDLER_DIR, environment) as modules:
             event = cloudformation.event("Create", "Share", props(image_id, FIRST))
-            modules["index"].handler(event, LambdaContext(180))
+            modules["index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
     finally:
         os.environ.update(saved)
     response = cloudformation.response(event)

@@ -13,6 +13,7 @@ from rehearsal.cloudformation import CloudFormation
 from rehearsal.lambda_context import LambdaContext
 from rehearsal.lambda_runtime import handler_in_process
 from rehearsal.local_aws import LocalAws
+from tests.support.values import FUNCTION_TIMEOUT_SECONDS
 
 FIRST = "111122223333"
 
@@ -50,7 +51,7 @@ def test_debug_logs_carry_no_response_url(
         )
     )
     for event in events:
-        index.handler(event, LambdaContext(180))  # type: ignore[attr-defined]
+        index.handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))  # type: ignore[attr-defined]
     text = stream.getvalue()
     assert "DEBUG" in text or "CFN response URL" in text or "RequestType" in text
     assert "<presigned URL redacted>" in text  # crhelper did try to log it

@@ -10,10 +10,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from cdk_workspaces_image_sharing.handler.share import Share
+from cdk_workspaces_image_sharing.handler.image_account_pair import ImageAccountPair
 from cdk_workspaces_image_sharing.sharing_function import FUNCTION_TIMEOUT, SERVICE_TIMEOUT
 
-SHARE = Share("wsi-" + "a" * 63, "111122223333")  # the longest image ID makes the longest Reason
+SHARE = ImageAccountPair(
+    "wsi-" + "a" * 63, "111122223333"
+)  # the longest image ID makes the longest Reason
 GRANT = {"ImageId": SHARE.image_id, "AllowCopyImage": True, "SharedAccountId": SHARE.account_id}
 
 

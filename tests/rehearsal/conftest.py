@@ -15,13 +15,6 @@ SHORT_TIMEOUT_SECONDS = 6.0
 
 
 @pytest.fixture
-def rehearsal(aws: LocalAws) -> Iterator[Rehearsal]:
-    run = Rehearsal(aws, print_line=lambda _: None)
-    yield run
-    run.close()
-
-
-@pytest.fixture
 def short_timeout_rehearsal(aws: LocalAws) -> Iterator[Rehearsal]:
     """Runs the function with a 6 s Timeout instead of the template's 180 s, so that reaching
     the Timeout takes seconds; crhelper's timer and the hard stop work the same way."""

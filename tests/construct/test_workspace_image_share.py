@@ -13,9 +13,8 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk.assertions import Template
 
 from cdk_workspaces_image_sharing import MAX_CONCURRENT_SHARES, WorkspaceImageShare
-from tests.construct.conftest import IMAGE_A
 from tests.support.template_checks import add_nag, cfn_lint_errors, nag_report, templates_in
-from tests.support.values import sample_accounts
+from tests.support.values import IMAGE_A, sample_accounts
 
 ACCOUNTS = sample_accounts(100)
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
@@ -103,7 +102,7 @@ def test_retain_applies_to_every_share() -> None:
             [ACCOUNTS[0], ACCOUNTS[1], ACCOUNTS[0]],
             f"Many/Share: account_ids repeats '{ACCOUNTS[0]}'",
         ),
-        ([ACCOUNTS[0], "12345"], "Many/Share/Account12345: SharedAccountId '12345'"),
+        ([ACCOUNTS[0], "12345"], r"Many/Share: account_ids\[1\] \(SharedAccountId\) '12345'"),
     ],
 )
 def test_bad_lists_fail_at_synth(accounts: list[str], message: str) -> None:

@@ -1,4 +1,5 @@
-"""What one image share is, how its properties are checked, and its physical ID.
+"""One image shared with one account: the resource type, its properties and their checks, and
+its physical ID.
 
 Standard library only: the construct package imports this module for its synth-time checks,
 so the messages a user sees at synth and at deploy time are the same.
@@ -27,24 +28,29 @@ class InvalidShareError(ValueError):
     """A property of the share is missing or malformed; the message names field, value and fix."""
 
 
-def image_id_problem(value: object) -> str | None:
-    """Say what is wrong with an image ID, or return None when it is well formed."""
+def image_id_problem(value: object, field: str = IMAGE_ID_PROPERTY) -> str | None:
+    """Say what is wrong with an image ID, or return None when it is well formed.
+
+    The message starts with ``field`` (the property name, or at synth the keyword the user
+    passed), then the value and what is expected.
+    """
     if isinstance(value, str) and _IMAGE_ID.fullmatch(value):
         return None
-    return (
-        f"{IMAGE_ID_PROPERTY} {value!r} is not a WorkSpaces image ID: expected {IMAGE_ID_EXPECTED}"
-    )
+    return f"{field} {value!r} is not a WorkSpaces image ID: expected {IMAGE_ID_EXPECTED}"
 
 
-def account_id_problem(value: object, owner_account: str | None = None) -> str | None:
+def account_id_problem(
+    value: object, owner_account: str | None = None, field: str = ACCOUNT_ID_PROPERTY
+) -> str | None:
     """Say what is wrong with an account ID to share with, or return None when it is usable.
 
     ``owner_account`` is the account that owns the image; when given, sharing with it is refused.
+    The message starts with ``field``, as for ``image_id_problem``.
     """
     if isinstance(value, str) and _ACCOUNT_ID.fullmatch(value):
         if owner_account is not None and value == owner_account:
             return (
-                f"{ACCOUNT_ID_PROPERTY} {value!r} is the account that owns the image: "
+                f"{field} {value!r} is the account that owns the image: "
                 "expected another account to share with"
             )
         return None
@@ -54,14 +60,11 @@ def account_id_problem(value: object, owner_account: str | None = None) -> str |
         hint = f" ({len(digits)} given: pass it as a string so a leading zero is kept)"
     elif digits.isdigit():
         hint = f" ({len(digits)} given)"
-    return (
-        f"{ACCOUNT_ID_PROPERTY} {value!r} is not an AWS account ID: "
-        f"expected {ACCOUNT_ID_EXPECTED}{hint}"
-    )
+    return f"{field} {value!r} is not an AWS account ID: expected {ACCOUNT_ID_EXPECTED}{hint}"
 
 
 @dataclass(frozen=True)
-class Share:
+class ImageAccountPair:
     """One image shared with one account."""
 
     image_id: str
@@ -72,8 +75,13 @@ class Share:
         """The CloudFormation physical ID: ``"<ImageId>/<SharedAccountId>"``."""
         return f"{self.image_id}/{self.account_id}"
 
+    def properties(self) -> dict[str, str]:
+        """The custom resource's properties, which are also the attributes the handler returns
+        (``Fn::GetAtt`` names): ``{"ImageId": …, "SharedAccountId": …}``."""
+        return {IMAGE_ID_PROPERTY: self.image_id, ACCOUNT_ID_PROPERTY: self.account_id}
+
     @classmethod
-    def from_physical_id(cls, physical_id: object) -> Share | None:
+    def from_physical_id(cls, physical_id: object) -> ImageAccountPair | None:
         """Return the share a physical ID names, or None when this handler did not make it."""
         if not isinstance(physical_id, str):
             return None
@@ -83,7 +91,7 @@ class Share:
     @classmethod
     def from_properties(
         cls, properties: Mapping[str, object], owner_account: str | None = None
-    ) -> Share:
+    ) -> ImageAccountPair:
         """Read and check the custom resource's properties.
 
         Raises ``InvalidShareError`` naming every missing or malformed property.

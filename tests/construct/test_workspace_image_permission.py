@@ -19,7 +19,8 @@ from cdk_workspaces_image_sharing.sharing_function import (
     STACK_READ_ACTIONS,
 )
 from rehearsal.iam_check import is_allowed
-from tests.construct.conftest import IMAGE_A, IMAGE_B, SHARES, SynthesizedStack
+from tests.support.apps import SynthesizedStack
+from tests.support.values import IMAGE_A, IMAGE_B, SHARES
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 STACK_ARN = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/Images/0f0e"
@@ -184,22 +185,30 @@ def test_retain_sets_deletion_policy(stack: cdk.Stack) -> None:
         (
             "ami-0123456789",
             "111122223333",
-            "Empty/Bad: ImageId 'ami-0123456789' is not a WorkSpaces",
+            "Empty/Bad: image_id (ImageId) 'ami-0123456789' is not a WorkSpaces",
         ),
         ("wsi-12345678", "111122223333", "expected 'wsi-' followed by 9 to 63"),
-        ("wsi-ABCDEFGHI", "111122223333", "ImageId 'wsi-ABCDEFGHI'"),
-        (IMAGE_A, "1111 2222 3333", "Empty/Bad: SharedAccountId '1111 2222 3333' is not"),
+        ("wsi-ABCDEFGHI", "111122223333", "image_id (ImageId) 'wsi-ABCDEFGHI'"),
+        (
+            IMAGE_A,
+            "1111 2222 3333",
+            "Empty/Bad: shared_account_id (SharedAccountId) '1111 2222 3333' is not",
+        ),
         (IMAGE_A, "11112222333x", "exactly 12 digits"),
         (IMAGE_A, "11112222333", "11 given: pass it as a string"),
         (IMAGE_A, "1111222233334", "13 given"),
-        (IMAGE_A, 11122223333, "SharedAccountId 11122223333 is not an AWS account ID"),
+        (
+            IMAGE_A,
+            11122223333,
+            "shared_account_id (SharedAccountId) 11122223333 is not an AWS account ID",
+        ),
         (IMAGE_A, "123456789012", "is the account that owns the image"),
     ],
 )
 def test_literal_bad_values_fail_at_synth_naming_path_value_and_expectation(
     stack: cdk.Stack, image_id: str, account_id: str, message: str
 ) -> None:
-    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         WorkspaceImagePermission(stack, "Bad", image_id=image_id, shared_account_id=account_id)
     assert stack.node.try_find_child("WorkspaceImageSharingFunction") is None
 

@@ -8,9 +8,12 @@ from collections.abc import Sequence
 from aws_cdk import Fn, RemovalPolicy, Token
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.image_permission import WorkspaceImagePermission, image_arn
 from cdk_workspaces_image_sharing.tokens import is_literal, short_hash, stable_key
-from cdk_workspaces_image_sharing.validation import check_image_id
+from cdk_workspaces_image_sharing.validation import check_account_id, check_image_id
+from cdk_workspaces_image_sharing.workspace_image_permission import (
+    WorkspaceImagePermission,
+    image_arn,
+)
 
 
 class WorkspaceImageShare(Construct):
@@ -68,6 +71,8 @@ class WorkspaceImageShare(Construct):
                 "expected each account once"
             )
         check_image_id(self, image_id)
+        for index, account_id in enumerate(account_ids):
+            check_account_id(self, account_id, keyword=f"account_ids[{index}]")
         self.permissions: dict[str, WorkspaceImagePermission] = {}
         """The share of each account, keyed by the account ID as given."""
         for account_id, key in sorted(zip(account_ids, keys, strict=True), key=lambda p: p[1]):

@@ -9,10 +9,9 @@ from cdk_workspaces_image_sharing import MAX_CONCURRENT_SHARES
 from rehearsal.local_aws import shared_accounts
 from rehearsal.scenario import Rehearsal, synthesize_stack
 from tests.support.template_checks import cfn_lint_errors, templates_in
-from tests.support.values import sample_accounts
+from tests.support.values import GRANT, sample_accounts
 
 APP = "python3 -m rehearsal.apps.image_share"
-GRANT = "UpdateWorkspaceImagePermission"
 ACCOUNTS = sample_accounts(100)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.construct.conftest import SynthesizedStack
+from tests.support.apps import SynthesizedStack
 from tests.support.template_checks import cfn_lint_errors, nag_report, templates_in
 
 MIN_REASON_CHARS = 60  # a reason a reviewer can act on, not "ok" or "n/a"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cdk_workspaces_image_sharing.handler.share import InvalidShareError, Share
+from cdk_workspaces_image_sharing.handler.image_account_pair import (
+    ImageAccountPair,
+    InvalidShareError,
+)
 
 IMAGE = "wsi-0123456789"
 ACCOUNT = "111122223333"
@@ -12,9 +15,9 @@ OWNER = "123456789012"
 
 
 def test_physical_id_is_image_slash_account_and_reads_back() -> None:
-    share = Share(IMAGE, ACCOUNT)
+    share = ImageAccountPair(IMAGE, ACCOUNT)
     assert share.physical_id == "wsi-0123456789/111122223333"
-    assert Share.from_physical_id(share.physical_id) == share
+    assert ImageAccountPair.from_physical_id(share.physical_id) == share
 
 
 @pytest.mark.parametrize(
@@ -29,7 +32,7 @@ def test_physical_id_is_image_slash_account_and_reads_back() -> None:
     ],
 )
 def test_physical_ids_not_made_here_name_no_share(physical_id: object) -> None:
-    assert Share.from_physical_id(physical_id) is None
+    assert ImageAccountPair.from_physical_id(physical_id) is None
 
 
 @pytest.mark.parametrize(
@@ -52,11 +55,13 @@ def test_bad_properties_name_field_value_and_expectation(
     properties: dict[str, object], expected: str
 ) -> None:
     with pytest.raises(InvalidShareError) as raised:
-        Share.from_properties(properties, owner_account=OWNER)
+        ImageAccountPair.from_properties(properties, owner_account=OWNER)
     assert expected in str(raised.value)
     assert len(str(raised.value)) < 256
 
 
 def test_good_properties_make_a_share() -> None:
     properties = {"ImageId": IMAGE, "SharedAccountId": ACCOUNT, "ServiceToken": "arn"}
-    assert Share.from_properties(properties, owner_account=OWNER) == Share(IMAGE, ACCOUNT)
+    assert ImageAccountPair.from_properties(properties, owner_account=OWNER) == ImageAccountPair(
+        IMAGE, ACCOUNT
+    )

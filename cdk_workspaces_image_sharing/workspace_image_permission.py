@@ -5,10 +5,11 @@ from __future__ import annotations
 from aws_cdk import CustomResource, RemovalPolicy, Stack
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.handler.share import (
+from cdk_workspaces_image_sharing.handler.image_account_pair import (
     ACCOUNT_ID_PROPERTY,
     IMAGE_ID_PROPERTY,
     RESOURCE_TYPE,
+    ImageAccountPair,
 )
 from cdk_workspaces_image_sharing.share_registry import ShareRegistry
 from cdk_workspaces_image_sharing.sharing_function import SERVICE_TIMEOUT, SharingFunction
@@ -86,7 +87,7 @@ class WorkspaceImagePermission(Construct):
             "Resource",
             service_token=provider.function.function_arn,
             resource_type=RESOURCE_TYPE,
-            properties={IMAGE_ID_PROPERTY: image_id, ACCOUNT_ID_PROPERTY: shared_account_id},
+            properties=ImageAccountPair(image_id, shared_account_id).properties(),
             removal_policy=removal_policy or RemovalPolicy.DESTROY,
             service_timeout=SERVICE_TIMEOUT,
         )

@@ -1,0 +1,18 @@
+"""The AWS API operations the sharing function calls, by their API names.
+
+Standard library only. The role's policy allows exactly these; the local stand-in counts and
+checks calls by these names.
+"""
+
+from __future__ import annotations
+
+# WorkSpaces: share (AllowCopyImage true) or revoke (false) one image with one account.
+GRANT_OR_REVOKE = "UpdateWorkspaceImagePermission"
+# WorkSpaces: the accounts an image is shared with, 25 a page at most.
+DESCRIBE_PERMISSIONS = "DescribeWorkspaceImagePermissions"
+WORKSPACES_OPERATIONS = (GRANT_OR_REVOKE, DESCRIBE_PERMISSIONS)
+
+# CloudFormation: a Delete reads its own stack for another resource holding the same pair.
+DESCRIBE_STACKS = "DescribeStacks"
+LIST_STACK_RESOURCES = "ListStackResources"
+CLOUDFORMATION_OPERATIONS = (DESCRIBE_STACKS, LIST_STACK_RESOURCES)
