@@ -7,17 +7,21 @@ Delete; an Update rolled back because another resource failed; an Update WorkSpa
 an image change (the old image revoked under the new role policy); stack Delete after someone
 revoked the share by hand; a Create WorkSpaces refuses and its rollback Delete; an Update whose
 grant hangs past the function's Timeout, rolled back, with no replay afterwards. Every stack
-operation ends with the invariant check (rehearsal.scenario). Exits 1 on any mismatch.
+operation ends with the invariant check (rehearsal.scenario). It ends with the drift command's
+report on a freshly deployed stack, which must show no drift. Exits 1 on any mismatch.
 """
 
 from __future__ import annotations
 
+import io
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from cdk_workspaces_image_sharing.drift.cli import main as drift_command
+from cdk_workspaces_image_sharing.handler.operations import GRANT_OR_REVOKE
 from rehearsal.assembly import StackTemplate
 from rehearsal.faults import Fault, grants_hang_while
 from rehearsal.local_aws import create_image
@@ -27,11 +31,11 @@ from rehearsal.scenario import (
     rehearsal,
     synthesize_stack,
 )
-from rehearsal.workspaces_strict import GRANT_OR_REVOKE
 
 FIRST, SECOND, THIRD = "111122223333", "444455556666", "777788889999"
 # A Timeout short enough to reach in seconds; crhelper's timer and the hard stop work the same.
 SHORT_TIMEOUT_SECONDS = 6.0
+REPORTED_STACK = "RehearsalReported"
 
 
 def example_lifecycle(run: Rehearsal) -> None:
@@ -46,6 +50,7 @@ def example_lifecycle(run: Rehearsal) -> None:
         _run_lifecycle(run, image, first, second, third)
         with _short_timeout(run) as hurried:
             _run_timeout(hurried, image, first, second)
+        _report_drift(run, image, second)
 
 
 def _run_lifecycle(
@@ -154,6 +159,30 @@ def _run_timeout(run: Rehearsal, image: str, first: StackTemplate, second: Stack
     if retries:
         raise RehearsalError(f"Lambda retried {len(retries)} event(s) after the rollback")
     run.step("Delete the stack", stack, stack.delete, image, succeeds=True, shared=set())
+
+
+def _report_drift(run: Rehearsal, image: str, template: StackTemplate) -> None:
+    """Deploy the stack once more and end with the drift command's report on it: no drift."""
+    stack = run.stack(REPORTED_STACK)
+    run.step(
+        f"Create: share with {SECOND}; then `workspace-image-shares report`",
+        stack,
+        lambda: stack.deploy(template),
+        image,
+        succeeds=True,
+        shared={SECOND},
+    )
+    output = io.StringIO()
+    code = drift_command(
+        ["report", "--stack", REPORTED_STACK],
+        environment=run.aws.environment,
+        stdout=output,
+        stderr=output,
+    )
+    for line in output.getvalue().splitlines():
+        run.print_line(f"   {line}".rstrip())
+    if code != 0:
+        raise RehearsalError(f"the drift report of {REPORTED_STACK} exited {code}")
 
 
 @contextmanager

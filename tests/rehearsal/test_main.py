@@ -31,5 +31,7 @@ def test_rehearsal_shows_the_share_appear_move_survive_rollbacks_and_disappear()
         "111122223333",  # Create (the short-Timeout stack)
         "111122223333",  # Update timed out, rolled back, not replayed
         "nobody",  # stack deleted
+        "444455556666",  # Create, then the drift report
     ]
+    assert any(line.strip().startswith("In sync: 1 ok") for line in lines), result.stdout
     assert "rehearsal passed" in lines[-1]

@@ -1,0 +1,55 @@
+"""What WorkSpaces lists: the accounts each image is shared with (every page read)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cdk_workspaces_image_sharing.drift.aws import error_code
+
+PAGE_SIZE = 25  # DescribeWorkspaceImagePermissions allows at most 25 a page.
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """For each image read, the accounts it is shared with; and the images that do not exist
+    in this account and Region."""
+
+    shared: dict[str, frozenset[str]]
+    not_found: frozenset[str] = frozenset()
+
+
+def shared_accounts(workspaces: Any, image_id: str) -> frozenset[str]:
+    """The accounts ``image_id`` is shared with. Raises botocore's ClientError (e.g.
+    ResourceNotFoundException for an image that does not exist)."""
+    request: dict[str, Any] = {"ImageId": image_id, "MaxResults": PAGE_SIZE}
+    accounts: set[str] = set()
+    while True:
+        page = workspaces.describe_workspace_image_permissions(**request)
+        accounts.update(str(p["SharedAccountId"]) for p in page.get("ImagePermissions", []))
+        if not page.get("NextToken"):
+            return frozenset(accounts)
+        request["NextToken"] = page["NextToken"]
+
+
+def list_shares(
+    workspaces: Any, image_ids: Iterable[str], progress: Progress = lambda _: None
+) -> Listed:
+    """What WorkSpaces lists for each image; an image that does not exist is noted, not raised."""
+    from botocore.exceptions import ClientError
+
+    images = sorted(set(image_ids))
+    shared: dict[str, frozenset[str]] = {}
+    not_found: set[str] = set()
+    for number, image_id in enumerate(images, 1):
+        progress(f"reading image {number}/{len(images)}: {image_id}")
+        try:
+            shared[image_id] = shared_accounts(workspaces, image_id)
+        except ClientError as error:
+            if error_code(error) != "ResourceNotFoundException":
+                raise
+            not_found.add(image_id)
+    return Listed(shared, frozenset(not_found))

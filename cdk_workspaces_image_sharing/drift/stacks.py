@@ -1,0 +1,149 @@
+"""The pairs the stacks declare: their live ``Custom::WorkspaceImagePermission`` resources.
+
+A share's physical ID names its pair (``<ImageId>/<SharedAccountId>``), so the live resources
+are read (ListStackResources, every page), not the templates: that is what CloudFormation will
+revoke on Delete. Resources in a ``DELETE_*`` state and stacks that are deleted are skipped;
+a resource with no physical ID yet names nothing and is skipped too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cdk_workspaces_image_sharing.drift.aws import DriftError, error_code
+from cdk_workspaces_image_sharing.handler.image_account_pair import RESOURCE_TYPE, ImageAccountPair
+
+# Every stack status but DELETE_COMPLETE (ListStacks keeps deleted stacks for 90 days).
+LIVE_STACK_STATUSES = (
+    "CREATE_IN_PROGRESS",
+    "CREATE_FAILED",
+    "CREATE_COMPLETE",
+    "ROLLBACK_IN_PROGRESS",
+    "ROLLBACK_FAILED",
+    "ROLLBACK_COMPLETE",
+    "DELETE_IN_PROGRESS",
+    "DELETE_FAILED",
+    "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    "UPDATE_COMPLETE",
+    "UPDATE_FAILED",
+    "UPDATE_ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_FAILED",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "REVIEW_IN_PROGRESS",
+    "IMPORT_IN_PROGRESS",
+    "IMPORT_COMPLETE",
+    "IMPORT_ROLLBACK_IN_PROGRESS",
+    "IMPORT_ROLLBACK_FAILED",
+    "IMPORT_ROLLBACK_COMPLETE",
+)
+
+Progress = Callable[[str], None]
+
+
+class StackNotFound(DriftError):
+    """A stack named on the command line does not exist (or is deleted)."""
+
+
+@dataclass(frozen=True)
+class ShareResource:
+    """One live ``Custom::WorkspaceImagePermission`` resource of a stack."""
+
+    stack: str
+    logical_id: str
+    physical_id: str
+    status: str
+
+    @property
+    def share(self) -> ImageAccountPair | None:
+        """The pair the physical ID names, or None when it names none (a failed Create's ID)."""
+        return ImageAccountPair.from_physical_id(self.physical_id)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What the stacks read declare: the names of those stacks, and their share resources."""
+
+    stacks: tuple[str, ...]
+    resources: tuple[ShareResource, ...]
+
+
+def _is_missing_stack(error: BaseException) -> bool:
+    return error_code(error) == "ValidationError" and "does not exist" in str(error)
+
+
+def _share_resources(cloudformation: Any, stack_name: str, stack_ref: str) -> list[ShareResource]:
+    """The live share resources of one stack, every page of ListStackResources read."""
+    resources = []
+    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_ref):
+        for summary in page.get("StackResourceSummaries", []):
+            status = str(summary.get("ResourceStatus", ""))
+            physical_id = str(summary.get("PhysicalResourceId") or "")
+            if (
+                summary.get("ResourceType") == RESOURCE_TYPE
+                and physical_id
+                and not status.startswith("DELETE_")
+            ):
+                resources.append(
+                    ShareResource(
+                        stack_name, str(summary["LogicalResourceId"]), physical_id, status
+                    )
+                )
+    return resources
+
+
+def read_stacks(
+    cloudformation: Any, names: Iterable[str], progress: Progress = lambda _: None
+) -> Declared:
+    """The share resources of the stacks named; raises StackNotFound for one that is not."""
+    from botocore.exceptions import ClientError
+
+    names = list(dict.fromkeys(names))
+    resources: list[ShareResource] = []
+    for number, name in enumerate(names, 1):
+        progress(f"reading stack {number}/{len(names)}: {name}")
+        try:
+            resources += _share_resources(cloudformation, name, name)
+        except ClientError as error:
+            if _is_missing_stack(error):
+                region = cloudformation.meta.region_name
+                raise StackNotFound(f"no such stack: {name} (in {region})") from error
+            raise
+    return Declared(tuple(names), tuple(resources))
+
+
+def read_all_stacks(cloudformation: Any, progress: Progress = lambda _: None) -> Declared:
+    """The share resources of every stack of the account and Region that holds one.
+
+    A stack deleted between ListStacks and its ListStackResources is skipped.
+    """
+    from botocore.exceptions import ClientError
+
+    progress("listing stacks")
+    summaries = [
+        summary
+        for page in cloudformation.get_paginator("list_stacks").paginate(
+            StackStatusFilter=list(LIVE_STACK_STATUSES)
+        )
+        for summary in page.get("StackSummaries", [])
+        if summary.get("StackStatus") != "DELETE_COMPLETE"
+    ]
+    summaries.sort(key=lambda s: str(s["StackName"]))
+    stacks: list[str] = []
+    resources: list[ShareResource] = []
+    for number, summary in enumerate(summaries, 1):
+        name = str(summary["StackName"])
+        progress(f"reading stack {number}/{len(summaries)}: {name}")
+        try:
+            found = _share_resources(cloudformation, name, str(summary["StackId"]))
+        except ClientError as error:
+            if _is_missing_stack(error):
+                continue
+            raise
+        if found:
+            stacks.append(name)
+            resources += found
+    return Declared(tuple(stacks), tuple(resources))
