@@ -20,8 +20,7 @@ from tests.support.drift import (
     Runner,
     Scenario,
     docs_example,
-    repair_shape_problems,
-    report_shape_problems,
+    shape_problems,
 )
 
 
@@ -47,7 +46,7 @@ def test_report_names_each_drift_exactly(scenario: Scenario, cli: Runner) -> Non
     assert (table.code, table.err) == (1, "")
     document = cli("report", "--all-stacks", "--json")
     assert document.code == 1
-    assert report_shape_problems(document.json()) == []
+    assert shape_problems(document.json()) == []
     assert rows(document.json()) == [
         (image, A, "duplicate", [f"{FIRST}/ShareA", f"{SECOND}/Share"]),
         (image, B, "missing", [f"{FIRST}/ShareB"]),
@@ -124,7 +123,7 @@ def test_revoking_unmanaged_shares_needs_every_stack_and_a_yes(
     )
     dry = cli("repair", "--all-stacks", "--revoke-unmanaged", "--yes", "--dry-run", "--json")
     assert dry.code == 1
-    assert repair_shape_problems(dry.json()) == []
+    assert shape_problems(dry.json(), "repair") == []
     assert [(a["action"], a["account_id"], a["result"]) for a in dry.json()["actions"]] == [
         ("grant", B, "planned"),
         ("revoke", C, "planned"),
@@ -139,7 +138,7 @@ def test_revoking_unmanaged_shares_needs_every_stack_and_a_yes(
     assert shared_accounts(aws, image) == {A, B, C}
     confirmed = cli("repair", "--all-stacks", "--revoke-unmanaged", "--yes", "--json")
     assert confirmed.code == 0
-    assert repair_shape_problems(confirmed.json()) == []
+    assert shape_problems(confirmed.json(), "repair") == []
     assert [(a["action"], a["result"]) for a in confirmed.json()["actions"]] == [("revoke", "done")]
     assert shared_accounts(aws, image) == {A, B}
 

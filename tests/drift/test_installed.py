@@ -4,13 +4,15 @@ fresh virtualenv; neither has ``node`` on PATH, and neither imports the CDK."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from rehearsal.local_aws import LocalAws
-from tests.support.drift import A, hand_set_stack, local_environment
+from tests.support.drift import SCHEMAS, A, hand_set_stack, local_environment, shape_problems
 from tests.support.user_install import UserInstall
 
 NEVER_IMPORTED = ("aws_cdk", "jsii", "constructs")
@@ -89,10 +91,35 @@ def test_installed_wheel_runs_without_node(
     assert not imported(help_.stderr) & {"boto3", *NEVER_IMPORTED}
     report = run([script, "report", "--stack", "Declares", "--json"], env, tmp_path)
     assert report.returncode == 0, report.stderr[-2000:]
-    assert '"in_sync": true' in report.stdout
+    assert shape_problems(json.loads(report.stdout)) == []
+    assert json.loads(report.stdout)["in_sync"]
     assert not imported(report.stderr) & set(NEVER_IMPORTED)
     drift = run([script, "report", "--stack", "Nope"], env, tmp_path)
     assert drift.returncode == 2
     assert messages(drift.stderr) == [
         "workspace-image-shares: error: no such stack: Nope (in us-east-1)"
     ]
+
+
+def test_wheel_ships_the_json_schemas(user_install: UserInstall) -> None:
+    """The schemas docs/drift.md calls the contract are in the wheel and installed where it
+    says."""
+    with zipfile.ZipFile(user_install.wheel) as wheel:
+        for name in ("report.schema.json", "repair.schema.json"):
+            shipped = wheel.read(f"cdk_workspaces_image_sharing/drift/schemas/{name}")
+            assert shipped == (SCHEMAS / name).read_bytes()
+    # Found from the installed package as docs/drift.md says, and no Node or CDK needed for it.
+    installed = subprocess.run(
+        [
+            str(user_install.python),
+            "-c",
+            "from importlib.resources import files; import sys; sys.stdout.write("
+            "(files('cdk_workspaces_image_sharing.drift') / 'schemas' / 'repair.schema.json')"
+            ".read_text())",
+        ],
+        env=user_install.environment(with_node=False),
+        capture_output=True,
+        text=True,
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    assert installed.stdout == (SCHEMAS / "repair.schema.json").read_text()

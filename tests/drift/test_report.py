@@ -12,7 +12,7 @@ from cdk_workspaces_image_sharing.drift.repair import Verb, make_plan
 from cdk_workspaces_image_sharing.drift.report import Report, State, build_report
 from cdk_workspaces_image_sharing.drift.shares import Listed
 from cdk_workspaces_image_sharing.drift.stacks import Declared, ShareResource
-from tests.support.drift import A, B, C, D, report_shape_problems
+from tests.support.drift import A, B, C, D, shape_problems
 
 IMAGE, OTHER, GONE = "wsi-0aaaaaaaa", "wsi-0bbbbbbbb", "wsi-0cccccccc"
 
@@ -90,10 +90,11 @@ def test_all_ok_or_ignored_is_in_sync() -> None:
         declared(("S1", "Share", f"{IMAGE}/{A}")),
         Listed({IMAGE: frozenset({A, B})}),
         ignored_accounts=[B],
+        region="us-east-1",
     )
     assert report.in_sync
     assert render_table(report).endswith("In sync: 1 ok, 1 ignored.\n")
-    assert report_shape_problems(report_json(report)) == []
+    assert shape_problems(report_json(report)) == []
 
 
 def test_pairs_of_an_image_that_does_not_exist_are_missing_and_not_granted() -> None:

@@ -8,7 +8,7 @@ from moto.workspaces.models import workspaces_backends
 
 from rehearsal.faults import Fault
 from rehearsal.local_aws import ACCOUNT_ID, REGION, LocalAws, shared_accounts
-from tests.support.drift import Runner, hand_set_stack, report_shape_problems
+from tests.support.drift import Runner, hand_set_stack, shape_problems
 from tests.support.values import DESCRIBE, sample_accounts
 
 SHARES = 150
@@ -35,7 +35,7 @@ def test_150_shares_in_31_stacks_read_in_full(aws: LocalAws, image_id: str, cli:
     elapsed = time.monotonic() - started
     assert (run.code, run.err) == (0, ""), run.out[-2000:]
     document = run.json()
-    assert report_shape_problems(document) == []
+    assert shape_problems(document) == []
     assert len(document["scope"]["stacks"]) == 1 + SHARES - BIG_STACK_SHARES
     assert document["counts"]["ok"] == SHARES
     assert {row["account_id"] for row in document["rows"]} == set(accounts)

@@ -1,4 +1,4 @@
-"""Helpers of the drift tests: the scenario's stacks, running the command, its JSON shape.
+"""Helpers of the drift tests: the scenario's stacks, running the command, its JSON schemas.
 
 The scenario, on one image: stack ``DriftFirst`` declares accounts A and B, stack
 ``DriftSecond`` declares A again (duplicate); B is then revoked by hand (missing) and C shared by
@@ -12,10 +12,15 @@ import io
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 
 from cdk_workspaces_image_sharing.drift.cli import main
 from rehearsal.assembly import PROJECT_DIR
@@ -80,147 +85,51 @@ def local_environment(aws: LocalAws, home: Path) -> dict[str, str]:
     }
 
 
-# -- the JSON shape documented in docs/drift.md ----------------------------------------------
+# -- the JSON shape: the schemas shipped in cdk_workspaces_image_sharing/drift/schemas ---------
 
-STATES = {"ok", "missing", "unmanaged", "ignored", "duplicate", "not-a-share"}
-_IMAGE_ID = re.compile(r"wsi-[0-9a-z]{9,63}")
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+SCHEMAS = resources.files("cdk_workspaces_image_sharing.drift") / "schemas"
 
 
-def _keys(where: str, value: Any, keys: Mapping[str, Callable[[Any], bool]]) -> list[str]:
-    if not isinstance(value, dict):
-        return [f"{where}: expected an object, found {value!r}"]
-    problems = []
-    if set(value) != set(keys):
-        problems.append(f"{where}: keys {sorted(value)}, documented {sorted(keys)}")
-    for key, check in keys.items():
-        if key in value and not check(value[key]):
-            problems.append(f"{where}.{key}: {value[key]!r} is not as documented")
-    return problems
+def load_schema(name: str) -> dict[str, Any]:
+    """The shipped ``<name>.schema.json`` (``report`` or ``repair``)."""
+    schema: dict[str, Any] = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
+    return schema
 
 
-def _strings(check: Callable[[str], bool] = lambda _: True) -> Callable[[Any], bool]:
-    return lambda v: isinstance(v, list) and all(isinstance(s, str) and check(s) for s in v)
+def as_emitted(schema: Any) -> Any:
+    """A shipped schema narrowed to what this release prints: every object closed (a field the
+    schema does not name is an error here, not a later addition) and no ``laterKind`` of
+    ``managed_by`` entry (only the kinds the schema names)."""
+    if isinstance(schema, list):
+        return [as_emitted(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    narrowed = {key: as_emitted(value) for key, value in schema.items()}
+    if "laterKind" in narrowed.get("$defs", {}):
+        narrowed["$defs"]["laterKind"] = False
+    if schema.get("type") == "object" and "properties" in schema:
+        narrowed.setdefault("additionalProperties", False)
+    return narrowed
 
 
-def _is_image(v: Any) -> bool:
-    return isinstance(v, str) and bool(_IMAGE_ID.fullmatch(v))
-
-
-def _is_account(v: Any) -> bool:
-    return isinstance(v, str) and bool(_ACCOUNT_ID.fullmatch(v))
-
-
-def _row_problems(where: str, row: Any) -> list[str]:
-    problems = _keys(
-        where,
-        row,
-        {
-            "image_id": lambda v: v is None or _is_image(v),
-            "account_id": lambda v: v is None or _is_account(v),
-            "physical_id": lambda v: isinstance(v, str) and v != "",
-            "state": lambda v: v in STATES,
-            "managed_by": lambda v: isinstance(v, list),
-        },
+def _registry(narrow: Callable[[Any], Any]) -> Registry[Any]:
+    """The schemas by file name: repair's ``report`` is a ``$ref`` to ``report.schema.json``."""
+    return Registry().with_resources(
+        (f"{name}.schema.json", DRAFT202012.create_resource(narrow(load_schema(name))))
+        for name in ("report", "repair")
     )
-    if problems:
-        return problems
-    for number, ref in enumerate(row["managed_by"]):
-        problems += _keys(
-            f"{where}.managed_by[{number}]",
-            ref,
-            {
-                "kind": lambda v: v == "stack-resource",
-                "stack": lambda v: isinstance(v, str) and v != "",
-                "logical_id": lambda v: isinstance(v, str) and v != "",
-            },
-        )
-    share = row["image_id"] is not None
-    if share != (row["account_id"] is not None) or share == (row["state"] == "not-a-share"):
-        problems.append(f"{where}: image_id and account_id are null exactly for not-a-share")
-    if share and row["physical_id"] != f"{row['image_id']}/{row['account_id']}":
-        problems.append(f"{where}: physical_id is not <image_id>/<account_id>")
-    declared = len(row["managed_by"])
-    expected = {"unmanaged": 0, "ignored": 0, "ok": 1, "not-a-share": 1}.get(row["state"])
-    if (expected is not None and declared != expected) or (
-        row["state"] == "duplicate" and declared < 2
-    ):
-        problems.append(f"{where}: {declared} managed_by entries for state {row['state']}")
-    return problems
 
 
-def report_shape_problems(document: Any) -> list[str]:
-    """Where a ``report --json`` document differs from the documented shape ([] when it does
-    not)."""
-    problems = _keys(
-        "report",
-        document,
-        {
-            "version": lambda v: v == 1,
-            "region": lambda v: isinstance(v, str),
-            "scope": lambda v: isinstance(v, dict),
-            "in_sync": lambda v: isinstance(v, bool),
-            "counts": lambda v: isinstance(v, dict),
-            "images_not_found": _strings(lambda s: bool(_IMAGE_ID.fullmatch(s))),
-            "rows": lambda v: isinstance(v, list),
-        },
-    )
-    if problems:
-        return problems
-    problems += _keys(
-        "report.scope",
-        document["scope"],
-        {
-            "all_stacks": lambda v: isinstance(v, bool),
-            "stacks": _strings(),
-            "ignored_accounts": _strings(lambda s: bool(_ACCOUNT_ID.fullmatch(s))),
-        },
-    )
-    problems += _keys(
-        "report.counts",
-        document["counts"],
-        {state: lambda v: isinstance(v, int) and v >= 0 for state in STATES},
-    )
-    for number, row in enumerate(document["rows"]):
-        problems += _row_problems(f"report.rows[{number}]", row)
-    if problems:
-        return problems
-    states = [row["state"] for row in document["rows"]]
-    if document["counts"] != {state: states.count(state) for state in STATES}:
-        problems.append("report.counts does not count the rows' states")
-    if document["in_sync"] != all(s in ("ok", "ignored") for s in states):
-        problems.append("report.in_sync is not 'every row ok or ignored'")
-    return problems
+CONTRACT, EMITTED = _registry(lambda schema: schema), _registry(as_emitted)
 
 
-def repair_shape_problems(document: Any) -> list[str]:
-    """Where a ``repair --json`` document differs from the documented shape."""
-    problems = _keys(
-        "repair",
-        document,
-        {
-            "version": lambda v: v == 1,
-            "dry_run": lambda v: isinstance(v, bool),
-            "actions": lambda v: isinstance(v, list),
-            "notes": _strings(),
-            "report": lambda v: isinstance(v, dict),
-        },
-    )
-    if problems:
-        return problems
-    for number, action in enumerate(document["actions"]):
-        problems += _keys(
-            f"repair.actions[{number}]",
-            action,
-            {
-                "action": lambda v: v in ("grant", "revoke"),
-                "image_id": _is_image,
-                "account_id": _is_account,
-                "result": lambda v: v in ("planned", "not-confirmed", "done", "failed"),
-                "error": lambda v: v is None or isinstance(v, str),
-            },
-        )
-    return problems + report_shape_problems(document["report"])
+def shape_problems(document: Any, name: str = "report", *, contract: bool = False) -> list[str]:
+    """Where a ``<name> --json`` document breaks its schema ([] where it does not): the shipped
+    schema with ``contract``, else the schema as this release prints it (``as_emitted``)."""
+    registry = CONTRACT if contract else EMITTED
+    schema = registry.contents(f"{name}.schema.json")
+    errors = Draft202012Validator(schema, registry=registry).iter_errors(document)
+    return [f"{error.json_path}: {error.message}" for error in errors]
 
 
 @dataclass(frozen=True)
