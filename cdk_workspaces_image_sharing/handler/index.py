@@ -12,11 +12,7 @@ response URL's certificate (unset in Lambda: the system store is used).
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import log_redaction
@@ -26,6 +22,7 @@ log_redaction.install()  # before crhelper logs anything
 import boto3  # noqa: E402
 from crhelper import CfnResource  # noqa: E402
 
+import answer_once  # noqa: E402
 import stack_resources  # noqa: E402
 import workspaces_api  # noqa: E402
 from image_account_pair import ImageAccountPair  # noqa: E402
@@ -33,57 +30,7 @@ from image_account_pair import ImageAccountPair  # noqa: E402
 logger = logging.getLogger(__name__)
 
 
-@contextlib.contextmanager
-def _without_polling_clients() -> Iterator[None]:
-    """crhelper creates Lambda, EventBridge and CloudWatch Logs clients when it is constructed,
-    for its polling mode, which this handler does not use; they add about 200 ms to every cold
-    start. It skips them when AWS_SAM_LOCAL is set (its local-run switch, which otherwise only
-    affects polling), so set it for the construction alone."""
-    previous = os.environ.get("AWS_SAM_LOCAL")
-    os.environ["AWS_SAM_LOCAL"] = "true"
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["AWS_SAM_LOCAL"]
-        else:
-            os.environ["AWS_SAM_LOCAL"] = previous
-
-
-# Its private methods are overridden below (crhelper is pinned to 2.0.x for that reason).
-_CrhelperResource: Any = CfnResource
-
-
-class _AnswerOnce(_CrhelperResource):  # type: ignore[misc]
-    """crhelper answers FAILED from a timer 0.5 s before the Timeout. Two gaps are closed here:
-    the request goes on and would answer again if it finished in that last half second (two
-    answers, of which CloudFormation may take either): only the first answer is sent; and the
-    timer's answer to an Update or Delete would carry an empty PhysicalResourceId, which
-    CloudFormation rejects: it carries the event's until the request sets another."""
-
-    def _crhelper_init(self, event: dict[str, Any], context: Any) -> bool:
-        self._answered = threading.Lock()
-        return bool(super()._crhelper_init(event, context))
-
-    def _wrap_function(self, func: Any) -> None:
-        self.PhysicalResourceId = self._event.get("PhysicalResourceId", "")
-        super()._wrap_function(func)
-
-    def _send(self, *args: Any, **kwargs: Any) -> None:
-        if self._answered.acquire(blocking=False):
-            super()._send(*args, **kwargs)
-        else:
-            logger.warning("not answering again: this request was already answered")
-
-
-with _without_polling_clients():
-    helper: CfnResource = _AnswerOnce(
-        log_level=os.environ.get("LOG_LEVEL", "INFO"),
-        # crhelper waits 120 s before answering a Delete so that logs reach CloudWatch; Lambda
-        # flushes them anyway, and the wait would hold every stack deletion for two minutes.
-        sleep_on_delete=0,
-        ssl_verify=os.environ.get("AWS_CA_BUNDLE"),  # a CA bundle's path, or None
-    )
+helper: CfnResource = answer_once.answering_once()
 
 # Made once per container, during Lambda's init phase, and reused by every invocation. A
 # failure here fails every request at once (not after ServiceTimeout). It is raised from the
