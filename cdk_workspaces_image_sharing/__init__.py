@@ -11,6 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cdk_workspaces_image_sharing.concurrency import MAX_CONCURRENT_SHARES
+    from cdk_workspaces_image_sharing.organization_reader_role import (
+        WorkspaceImageOrganizationReaderRole,
+    )
+    from cdk_workspaces_image_sharing.workspace_image_organization_share import (
+        WorkspaceImageOrganizationShare,
+    )
     from cdk_workspaces_image_sharing.workspace_image_permission import WorkspaceImagePermission
     from cdk_workspaces_image_sharing.workspace_image_share import WorkspaceImageShare
 
@@ -18,8 +24,18 @@ _EXPORTS = {
     "MAX_CONCURRENT_SHARES": "cdk_workspaces_image_sharing.concurrency",
     "WorkspaceImagePermission": "cdk_workspaces_image_sharing.workspace_image_permission",
     "WorkspaceImageShare": "cdk_workspaces_image_sharing.workspace_image_share",
+    "WorkspaceImageOrganizationShare": (
+        "cdk_workspaces_image_sharing.workspace_image_organization_share"
+    ),
+    "WorkspaceImageOrganizationReaderRole": "cdk_workspaces_image_sharing.organization_reader_role",
 }
-__all__ = ["MAX_CONCURRENT_SHARES", "WorkspaceImagePermission", "WorkspaceImageShare"]
+__all__ = [
+    "MAX_CONCURRENT_SHARES",
+    "WorkspaceImageOrganizationReaderRole",
+    "WorkspaceImageOrganizationShare",
+    "WorkspaceImagePermission",
+    "WorkspaceImageShare",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -49,6 +49,7 @@ class CloudFormation:
         old_properties: dict[str, Any] | None = None,
         stack_id: str = STACK_ID,
         service_token: str | None = None,
+        resource_type: str = RESOURCE_TYPE,
     ) -> dict[str, Any]:
         """An event as CloudFormation sends it: every property a string, a fresh RequestId and
         a presigned S3 PUT URL to answer on."""
@@ -72,7 +73,7 @@ class CloudFormation:
             "StackId": stack_id,
             "RequestId": request_id,
             "LogicalResourceId": logical_id,
-            "ResourceType": RESOURCE_TYPE,
+            "ResourceType": resource_type,
             "ResourceProperties": _as_strings({"ServiceToken": token, **properties}),
         }
         if physical_id is not None:
@@ -131,7 +132,12 @@ class CloudFormation:
 
 
 def _as_strings(properties: dict[str, Any]) -> dict[str, Any]:
-    # CloudFormation passes every scalar property to a custom resource as a string.
-    return {
-        key: value if isinstance(value, str) else str(value) for key, value in properties.items()
-    }
+    # CloudFormation passes every scalar property to a custom resource as a string, and a list
+    # as a list of strings.
+    return {key: _as_string(value) for key, value in properties.items()}
+
+
+def _as_string(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_as_string(item) for item in value]
+    return value if isinstance(value, str) else str(value)

@@ -45,10 +45,12 @@ class DriftError(Exception):
 
 @dataclass(frozen=True)
 class Clients:
-    """The CloudFormation and WorkSpaces clients of one account and Region."""
+    """The CloudFormation, WorkSpaces and DynamoDB (organization shares' ledgers) clients of one
+    account and Region."""
 
     cloudformation: Any
     workspaces: Any
+    dynamodb: Any = None
 
     @property
     def region(self) -> str:
@@ -93,6 +95,7 @@ def connect(
         return Clients(
             cloudformation=session.client("cloudformation", **options),
             workspaces=session.client("workspaces", **options),
+            dynamodb=session.client("dynamodb", **options),
         )
     except Exception as error:
         explained = explain(error)

@@ -130,10 +130,13 @@ class _Command:
     def read(self) -> Report:
         """Read the stacks and the images they declare, and compare."""
         cloudformation = self.clients.cloudformation
+        dynamodb = self.clients.dynamodb
         if self.options.all_stacks:
-            self.declared = read_all_stacks(cloudformation, self.progress)
+            self.declared = read_all_stacks(cloudformation, self.progress, dynamodb)
         else:
-            self.declared = read_stacks(cloudformation, self.options.stacks, self.progress)
+            self.declared = read_stacks(
+                cloudformation, self.options.stacks, self.progress, dynamodb
+            )
         images = {r.share.image_id for r in self.declared.resources if r.share is not None}
         listed = list_shares(self.clients.workspaces, images, self.progress)
         self.progress.done()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cdk_workspaces_image_sharing.drift.shares import Listed
-from cdk_workspaces_image_sharing.drift.stacks import Declared
+from cdk_workspaces_image_sharing.drift.stacks import STACK_RESOURCE, Declared
 from cdk_workspaces_image_sharing.handler.image_account_pair import ImageAccountPair
 
 
@@ -42,7 +42,7 @@ class StackResourceRef:
 
     stack: str
     logical_id: str
-    kind: str = "stack-resource"
+    kind: str = STACK_RESOURCE
 
     def to_json(self) -> dict[str, str]:
         return {"kind": self.kind, "stack": self.stack, "logical_id": self.logical_id}
@@ -115,7 +115,7 @@ def build_report(
     declarers: dict[tuple[str, str], list[StackResourceRef]] = {}
     not_shares: list[Row] = []
     for resource in declared.resources:
-        ref = StackResourceRef(resource.stack, resource.logical_id)
+        ref = StackResourceRef(resource.stack, resource.logical_id, resource.kind)
         share = resource.share
         if share is None:
             not_shares.append(Row(None, None, resource.physical_id, State.NOT_A_SHARE, (ref,)))

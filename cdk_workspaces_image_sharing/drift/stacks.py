@@ -9,11 +9,24 @@ a resource with no physical ID yet names nothing and is skipped too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cdk_workspaces_image_sharing.drift.aws import DriftError, error_code
 from cdk_workspaces_image_sharing.handler.image_account_pair import RESOURCE_TYPE, ImageAccountPair
+from cdk_workspaces_image_sharing.handler.organization_share import (
+    LEDGER_LOGICAL_ID_PREFIX,
+    image_of_configuration,
+)
+from cdk_workspaces_image_sharing.handler.organization_share import (
+    RESOURCE_TYPE as ORGANIZATION_RESOURCE_TYPE,
+)
+
+# What declares a pair: a per-pair share resource, or an organization share (through the
+# pairs its ledger records for its configuration).
+STACK_RESOURCE = "stack-resource"
+ORGANIZATION_SHARE = "organization-share"
+LEDGER_TABLE_TYPE = "AWS::DynamoDB::Table"
 
 # Every stack status but DELETE_COMPLETE (ListStacks keeps deleted stacks for 90 days).
 LIVE_STACK_STATUSES = (
@@ -50,12 +63,15 @@ class StackNotFound(DriftError):
 
 @dataclass(frozen=True)
 class ShareResource:
-    """One live ``Custom::WorkspaceImagePermission`` resource of a stack."""
+    """One pair a live resource of a stack declares: a ``Custom::WorkspaceImagePermission``
+    (``kind`` ``stack-resource``), or one pair an organization share holds
+    (``organization-share``; ``physical_id`` is then the pair's)."""
 
     stack: str
     logical_id: str
     physical_id: str
     status: str
+    kind: str = STACK_RESOURCE
 
     @property
     def share(self) -> ImageAccountPair | None:
@@ -75,28 +91,69 @@ def _is_missing_stack(error: BaseException) -> bool:
     return error_code(error) == "ValidationError" and "does not exist" in str(error)
 
 
-def _share_resources(cloudformation: Any, stack_name: str, stack_ref: str) -> list[ShareResource]:
-    """The live share resources of one stack, every page of ListStackResources read."""
+def _share_resources(
+    cloudformation: Any, stack_name: str, stack_ref: str, dynamodb: Any
+) -> list[ShareResource]:
+    """The pairs the live share resources of one stack declare, every page of
+    ListStackResources read; an organization share's pairs come from its ledger."""
+    summaries = [
+        summary
+        for page in cloudformation.get_paginator("list_stack_resources").paginate(
+            StackName=stack_ref
+        )
+        for summary in page.get("StackResourceSummaries", [])
+        if summary.get("PhysicalResourceId")
+        and not str(summary.get("ResourceStatus", "")).startswith("DELETE_")
+    ]
+    from cdk_workspaces_image_sharing.handler.share_ledger import ShareLedger  # imports botocore
+
+    ledger = next(
+        (
+            ShareLedger(dynamodb, str(s["PhysicalResourceId"]))
+            for s in summaries
+            if s.get("ResourceType") == LEDGER_TABLE_TYPE
+            and str(s["LogicalResourceId"]).startswith(LEDGER_LOGICAL_ID_PREFIX)
+        ),
+        None,
+    )
     resources = []
-    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_ref):
-        for summary in page.get("StackResourceSummaries", []):
-            status = str(summary.get("ResourceStatus", ""))
-            physical_id = str(summary.get("PhysicalResourceId") or "")
-            if (
-                summary.get("ResourceType") == RESOURCE_TYPE
-                and physical_id
-                and not status.startswith("DELETE_")
-            ):
-                resources.append(
-                    ShareResource(
-                        stack_name, str(summary["LogicalResourceId"]), physical_id, status
-                    )
-                )
+    for summary in summaries:
+        kind = summary.get("ResourceType")
+        physical_id = str(summary["PhysicalResourceId"])
+        found = ShareResource(
+            stack_name,
+            str(summary["LogicalResourceId"]),
+            physical_id,
+            str(summary["ResourceStatus"]),
+        )
+        if kind == RESOURCE_TYPE:
+            resources.append(found)
+        elif kind == ORGANIZATION_RESOURCE_TYPE:
+            resources += _organization_pairs(found, ledger)
     return resources
 
 
+def _organization_pairs(resource: ShareResource, ledger: Any) -> list[ShareResource]:
+    """The pairs an organization share's configuration holds, or the resource itself (a row of
+    its own) when its physical ID names no configuration."""
+    image_id = image_of_configuration(resource.physical_id)
+    if image_id is None or ledger is None:
+        return [replace(resource, kind=ORGANIZATION_SHARE)]
+    return [
+        replace(
+            resource,
+            physical_id=ImageAccountPair(image_id, account).physical_id,
+            kind=ORGANIZATION_SHARE,
+        )
+        for account in sorted(ledger.holdings(image_id, resource.physical_id))
+    ]
+
+
 def read_stacks(
-    cloudformation: Any, names: Iterable[str], progress: Progress = lambda _: None
+    cloudformation: Any,
+    names: Iterable[str],
+    progress: Progress = lambda _: None,
+    dynamodb: Any = None,
 ) -> Declared:
     """The share resources of the stacks named; raises StackNotFound for one that is not."""
     from botocore.exceptions import ClientError
@@ -106,7 +163,7 @@ def read_stacks(
     for number, name in enumerate(names, 1):
         progress(f"reading stack {number}/{len(names)}: {name}")
         try:
-            resources += _share_resources(cloudformation, name, name)
+            resources += _share_resources(cloudformation, name, name, dynamodb)
         except ClientError as error:
             if _is_missing_stack(error):
                 region = cloudformation.meta.region_name
@@ -115,7 +172,9 @@ def read_stacks(
     return Declared(tuple(names), tuple(resources))
 
 
-def read_all_stacks(cloudformation: Any, progress: Progress = lambda _: None) -> Declared:
+def read_all_stacks(
+    cloudformation: Any, progress: Progress = lambda _: None, dynamodb: Any = None
+) -> Declared:
     """The share resources of every stack of the account and Region that holds one.
 
     A stack deleted between ListStacks and its ListStackResources is skipped.
@@ -138,7 +197,7 @@ def read_all_stacks(cloudformation: Any, progress: Progress = lambda _: None) ->
         name = str(summary["StackName"])
         progress(f"reading stack {number}/{len(summaries)}: {name}")
         try:
-            found = _share_resources(cloudformation, name, str(summary["StackId"]))
+            found = _share_resources(cloudformation, name, str(summary["StackId"]), dynamodb)
         except ClientError as error:
             if _is_missing_stack(error):
                 continue

@@ -22,7 +22,7 @@ log_redaction.install()  # before crhelper logs anything
 import boto3  # noqa: E402
 from crhelper import CfnResource  # noqa: E402
 
-import answer_once  # noqa: E402
+import cfn_requests  # noqa: E402
 import stack_resources  # noqa: E402
 import workspaces_api  # noqa: E402
 from image_account_pair import ImageAccountPair  # noqa: E402
@@ -30,37 +30,27 @@ from image_account_pair import ImageAccountPair  # noqa: E402
 logger = logging.getLogger(__name__)
 
 
-helper: CfnResource = answer_once.answering_once()
+helper: CfnResource = cfn_requests.answering_once()
 
-# Made once per container, during Lambda's init phase, and reused by every invocation. A
-# failure here fails every request at once (not after ServiceTimeout). It is raised from the
-# request functions rather than given to crhelper's init_failure(), whose answer carries an
-# empty PhysicalResourceId, which CloudFormation rejects.
+# Made once per container, during Lambda's init phase, and reused by every invocation.
+_STARTUP = cfn_requests.Startup()
 _WORKSPACES: Any = None
 _CLOUDFORMATION: Any = None
-_INIT_ERROR: Exception | None = None
 try:
     _WORKSPACES = boto3.client("workspaces", config=workspaces_api.client_config())
     _CLOUDFORMATION = boto3.client("cloudformation", config=stack_resources.client_config())
 except Exception as init_error:
-    logger.exception("the function could not create its AWS clients")
-    _INIT_ERROR = init_error
-
-
-def _check_started() -> None:
-    if _INIT_ERROR is not None:
-        raise RuntimeError(f"The function could not start: {_INIT_ERROR}")
+    _STARTUP.failed(init_error)
 
 
 def _owner_account(event: dict[str, Any]) -> str:
-    # StackId is arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>
-    return str(event["StackId"]).split(":")[4]
+    return cfn_requests.stack_account(str(event["StackId"]))
 
 
 def _start_request(event: dict[str, Any]) -> None:
     """Fail when the function could not start; log the request, never the whole event (its
     ResponseURL is a bearer credential for answering the stack)."""
-    _check_started()
+    _STARTUP.check()
     logger.info(
         "%s %s physical_id=%s properties=%s",
         event.get("RequestType"),

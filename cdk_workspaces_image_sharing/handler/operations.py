@@ -16,3 +16,19 @@ WORKSPACES_OPERATIONS = (GRANT_OR_REVOKE, DESCRIBE_PERMISSIONS)
 DESCRIBE_STACKS = "DescribeStacks"
 LIST_STACK_RESOURCES = "ListStackResources"
 CLOUDFORMATION_OPERATIONS = (DESCRIBE_STACKS, LIST_STACK_RESOURCES)
+
+# Organizations (the organization share): the accounts and child OUs of an OU or root.
+LIST_ACCOUNTS_FOR_PARENT = "ListAccountsForParent"
+LIST_OUS_FOR_PARENT = "ListOrganizationalUnitsForParent"
+ORGANIZATIONS_READ_OPERATIONS = (LIST_ACCOUNTS_FOR_PARENT, LIST_OUS_FOR_PARENT)
+
+# DynamoDB (the organization share's ledger). A TransactWriteItems needs no permission of its
+# own: its ConditionCheck needs ConditionCheckItem, its writes their own actions.
+LEDGER_OPERATIONS = (
+    "GetItem",
+    "Query",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "ConditionCheckItem",
+)

@@ -29,3 +29,14 @@ def test_a_construct_without_a_resource_records_nothing_on_resources() -> None:
     stack = cdk.Stack(cdk.App(), "Nag")
     acknowledge(stack, "AwsSolutions-L1", "no resource here")  # must not raise
     assert stack.node.default_child is None
+
+
+def test_two_acknowledgements_of_one_rule_merge_their_findings() -> None:
+    queue = sqs.Queue(cdk.Stack(cdk.App(), "Nag"), "Queue")
+    acknowledge(queue, "AwsSolutions-IAM5", "images", applies_to="Resource::arn:a/*")
+    acknowledge(queue, "AwsSolutions-IAM5", "OUs", applies_to=["Resource::b/*", "Resource::c/*"])
+    resource = queue.node.default_child
+    assert isinstance(resource, cdk.CfnResource)
+    (entry,) = suppressions(resource)
+    assert entry["applies_to"] == ["Resource::arn:a/*", "Resource::b/*", "Resource::c/*"]
+    assert entry["reason"] == "images OUs"

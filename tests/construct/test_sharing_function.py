@@ -5,12 +5,11 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
+from cdk_workspaces_image_sharing.function_parts import ASYNC_RETRY_ATTEMPTS, every_image_arn
 from cdk_workspaces_image_sharing.sharing_function import (
     ASYNC_MAX_EVENT_AGE,
-    ASYNC_RETRY_ATTEMPTS,
     SERVICE_TIMEOUT,
     SharingFunction,
-    every_image_arn,
 )
 
 

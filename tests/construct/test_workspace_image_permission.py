@@ -12,14 +12,15 @@ import pytest
 from aws_cdk.assertions import Template
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission
-from cdk_workspaces_image_sharing.handler_asset import handler_module_names
-from cdk_workspaces_image_sharing.sharing_function import (
+from cdk_workspaces_image_sharing.function_parts import (
     IMAGE_PERMISSION_ACTIONS,
-    SERVICE_TIMEOUT,
     STACK_READ_ACTIONS,
 )
+from cdk_workspaces_image_sharing.handler_asset import handler_module_names
+from cdk_workspaces_image_sharing.sharing_function import SERVICE_TIMEOUT
 from rehearsal.iam_check import is_allowed
 from tests.support.apps import SynthesizedStack
+from tests.support.template_checks import resolved_policy
 from tests.support.values import IMAGE_A, IMAGE_B, SHARES
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -78,24 +79,12 @@ def _role_policy(image_id: str) -> dict[str, Any]:
     return dict(policy["Properties"]["PolicyDocument"])
 
 
-def _resolved(document: dict[str, Any]) -> dict[str, Any]:
-    """The policy with Partition and StackId filled in, as IAM evaluates it."""
-    text = json.dumps(document)
-    text = text.replace('{"Ref": "AWS::StackId"}', json.dumps(STACK_ARN))
-    for join in re.findall(r'\{"Fn::Join": \["", \[.*?\]\]\}', text):
-        parts = json.loads(join)["Fn::Join"][1]
-        text = text.replace(
-            join, json.dumps("".join(p if isinstance(p, str) else "aws" for p in parts))
-        )
-    return dict(json.loads(text))
-
-
 def test_role_policy_does_not_depend_on_the_declared_images() -> None:
     """After an image change the cleanup Delete of the old image's share runs under the new
     template's policy: it must still allow the old image."""
     policy_a, policy_b = _role_policy(IMAGE_A), _role_policy(IMAGE_B)
     assert policy_a == policy_b
-    resolved = _resolved(policy_b)
+    resolved = resolved_policy(policy_b, STACK_ARN)
     old_image = f"arn:aws:workspaces:{REGION}:{ACCOUNT}:workspaceimage/{IMAGE_A}"
     for action in IMAGE_PERMISSION_ACTIONS:
         assert is_allowed([resolved], action, old_image)

@@ -26,10 +26,10 @@ from tests.support.drift import (
     D,
     Runner,
     Scenario,
-    hand_set_stack,
     local_environment,
     run_command,
 )
+from tests.support.stacks import hand_set_stack
 
 
 @pytest.fixture(scope="session")

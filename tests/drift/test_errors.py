@@ -8,7 +8,8 @@ import pytest
 from cdk_workspaces_image_sharing.drift import aws as drift_aws
 from rehearsal.faults import Fault
 from rehearsal.local_aws import LocalAws, shared_accounts
-from tests.support.drift import A, B, Runner, hand_set_stack, run_command
+from tests.support.drift import A, B, Runner, run_command
+from tests.support.stacks import hand_set_stack
 from tests.support.values import DESCRIBE, GRANT
 
 PROG = "workspace-image-shares: error: "

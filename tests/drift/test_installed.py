@@ -12,7 +12,8 @@ import zipfile
 from pathlib import Path
 
 from rehearsal.local_aws import LocalAws
-from tests.support.drift import SCHEMAS, A, hand_set_stack, local_environment, shape_problems
+from tests.support.drift import SCHEMAS, A, local_environment, shape_problems
+from tests.support.stacks import hand_set_stack
 from tests.support.user_install import UserInstall
 
 NEVER_IMPORTED = ("aws_cdk", "jsii", "constructs")

@@ -8,7 +8,8 @@ from moto.workspaces.models import workspaces_backends
 
 from rehearsal.faults import Fault
 from rehearsal.local_aws import ACCOUNT_ID, REGION, LocalAws, shared_accounts
-from tests.support.drift import Runner, hand_set_stack, shape_problems
+from tests.support.drift import Runner, shape_problems
+from tests.support.stacks import hand_set_stack
 from tests.support.values import DESCRIBE, sample_accounts
 
 SHARES = 150

@@ -134,7 +134,7 @@ def test_a_repair_is_checked_down_to_its_report() -> None:
 def test_later_fields_and_kinds_meet_the_contract_but_not_this_release() -> None:
     """Version 1 may gain fields and ``managed_by`` kinds (consumers skip what they do not
     know), so the shipped schemas accept them; what this release prints has neither."""
-    later_kind = {"kind": "organization-share", "organization_id": "o-exampleorgid"}
+    later_kind = {"kind": "account-factory", "portfolio": "port-exampleid"}
     with_later_kind = edited(
         report_example(), lambda d: d["rows"][0]["managed_by"].append(later_kind)
     )

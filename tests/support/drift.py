@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -24,9 +23,8 @@ from referencing.jsonschema import DRAFT202012
 
 from cdk_workspaces_image_sharing.drift.cli import main
 from rehearsal.assembly import PROJECT_DIR
-from rehearsal.local_aws import ACCOUNT_ID, REGION, LocalAws
+from rehearsal.local_aws import LocalAws
 from rehearsal.stack_engine import StackEngine
-from tests.support.stacks import HandSetStack
 
 A, B, C, D = "111122223333", "444455556666", "777788889999", "123123123123"
 PLACEHOLDER_IMAGE_ID = "wsi-0placeholder"
@@ -62,17 +60,6 @@ def run_command(*argv: str, stdin: str | None = None, **options: Any) -> Run:
 
 
 Runner = Callable[..., Run]
-
-
-def hand_set_stack(aws: LocalAws, name: str, status: str) -> HandSetStack:
-    """A stand-in stack a test fills by hand, readable through the local CloudFormation API."""
-    stack = HandSetStack(
-        stack_id=f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{name}/{uuid.uuid4()}",
-        name=name,
-        status=status,
-    )
-    aws.faults.stacks.register(stack)
-    return stack
 
 
 def local_environment(aws: LocalAws, home: Path) -> dict[str, str]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
+from cdk_workspaces_image_sharing.handler.image_account_pair import RESOURCE_TYPE
 from rehearsal.cloudformation import STACK_ID
 from rehearsal.cloudformation_reads import ResourceRow
+from rehearsal.local_aws import ACCOUNT_ID, REGION, LocalAws
 
-SHARE_TYPE = "Custom::WorkspaceImagePermission"
+SHARE_TYPE = RESOURCE_TYPE
 
 
 @dataclass
@@ -24,8 +27,26 @@ class HandSetStack:
     def resource_rows(self) -> list[ResourceRow]:
         return list(self.rows)
 
-    def hold(self, logical_id: str, physical_id: str, status: str = "UPDATE_COMPLETE") -> None:
-        """Add a share resource holding ``physical_id``."""
+    def hold(
+        self,
+        logical_id: str,
+        physical_id: str,
+        status: str = "UPDATE_COMPLETE",
+        resource_type: str = SHARE_TYPE,
+    ) -> None:
+        """Add a resource (a per-pair share unless ``resource_type`` says) holding
+        ``physical_id``."""
         self.rows.append(
-            ResourceRow(logical_id, physical_id, SHARE_TYPE, status, self.last_updated)
+            ResourceRow(logical_id, physical_id, resource_type, status, self.last_updated)
         )
+
+
+def hand_set_stack(aws: LocalAws, name: str, status: str) -> HandSetStack:
+    """A stand-in stack a test fills by hand, readable through the local CloudFormation API."""
+    stack = HandSetStack(
+        stack_id=f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{name}/{uuid.uuid4()}",
+        name=name,
+        status=status,
+    )
+    aws.faults.stacks.register(stack)
+    return stack

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,3 +43,15 @@ def nag_report(outdir: Path) -> dict[str, Any]:
     report = json.loads((outdir / "validation-report.json").read_text())
     (plugin,) = [p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
     return dict(plugin)
+
+
+def resolved_policy(document: dict[str, Any], stack_arn: str = "") -> dict[str, Any]:
+    """An IAM policy document from a template with the partition (``aws``) and the stack's
+    ARN filled in and its ``Fn::Join``s joined, as IAM evaluates it."""
+    text = json.dumps(document).replace('{"Ref": "AWS::StackId"}', json.dumps(stack_arn))
+    for join in re.findall(r'\{"Fn::Join": \["", \[.*?\]\]\}', text):
+        parts = json.loads(join)["Fn::Join"][1]
+        text = text.replace(
+            join, json.dumps("".join(p if isinstance(p, str) else "aws" for p in parts))
+        )
+    return dict(json.loads(text))

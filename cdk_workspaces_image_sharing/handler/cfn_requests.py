@@ -1,4 +1,5 @@
-"""crhelper's CfnResource, answering each request exactly once, as every entry point uses it.
+"""What every entry point needs to answer CloudFormation: crhelper's CfnResource answering each
+request exactly once, a guard for a failed start, and the stack's account.
 
 crhelper answers FAILED from a timer 0.5 s before the Timeout. Two gaps are closed here: the
 request goes on and would answer again if it finished in that last half second (two answers, of
@@ -77,3 +78,28 @@ def answering_once() -> CfnResource:
             ssl_verify=os.environ.get("AWS_CA_BUNDLE"),  # a CA bundle's path, or None
         )
     return helper
+
+
+class Startup:
+    """Whether the function's init phase (creating its clients) failed. A failure makes every
+    request fail at once with the reason, not after the ServiceTimeout. It is raised from the
+    request functions rather than given to crhelper's init_failure(), whose answer carries an
+    empty PhysicalResourceId, which CloudFormation rejects."""
+
+    def __init__(self) -> None:
+        self.error: Exception | None = None
+
+    def failed(self, error: Exception) -> None:
+        logger.exception("the function could not create its AWS clients")
+        self.error = error
+
+    def check(self) -> None:
+        """Raise when the init phase failed."""
+        if self.error is not None:
+            raise RuntimeError(f"The function could not start: {self.error}")
+
+
+def stack_account(stack_id: str) -> str:
+    """The account of ``arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>``:
+    the one that owns the image (an image can only be shared by its owner)."""
+    return stack_id.split(":")[4]

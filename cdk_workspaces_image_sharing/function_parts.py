@@ -1,0 +1,131 @@
+"""What both sharing functions are made of: a log group, a role that may change the permissions
+of the stack's own images and read the stack, and a Python 3.13 function whose asynchronous
+invocations are never retried."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Aws, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct, IConstruct
+
+from cdk_workspaces_image_sharing.handler.operations import (
+    CLOUDFORMATION_OPERATIONS,
+    WORKSPACES_OPERATIONS,
+)
+from cdk_workspaces_image_sharing.handler_asset import handler_code
+from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
+
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+# CloudFormation invokes the functions asynchronously. Lambda would retry a timed-out or
+# crashed invocation (twice by default) after crhelper has answered FAILED and the stack has
+# rolled back, granting again what the rollback revoked: no retries.
+ASYNC_RETRY_ATTEMPTS = 0
+IMAGE_PERMISSION_ACTIONS = tuple(f"workspaces:{name}" for name in WORKSPACES_OPERATIONS)
+STACK_READ_ACTIONS = tuple(f"cloudformation:{name}" for name in CLOUDFORMATION_OPERATIONS)
+
+
+def every_image_arn(scope: Construct) -> str:
+    """``arn:<partition>:workspaces:<region>:<account>:workspaceimage/*`` of the stack."""
+    return Stack.of(scope).format_arn(
+        service="workspaces", resource="workspaceimage", resource_name="*"
+    )
+
+
+@dataclass(frozen=True)
+class SharingRole:
+    """A function's role, its default policy and its log group."""
+
+    role: iam.Role
+    policy: IConstruct
+    log_group: logs.LogGroup
+
+
+def sharing_role(scope: Construct, description: str, role_name: str | None = None) -> SharingRole:
+    """A log group (30 days) and a role that may write to it, change the permissions of every
+    image of the stack's account and Region, and read the stack's own resources.
+
+    Every image, not the declared ones: CloudFormation updates the policy before the function
+    and the shares, and runs the cleanup Delete of a replaced share after everything else, so
+    after an image change the old image's revoke must still be allowed.
+    """
+    log_group = logs.LogGroup(scope, "Logs", retention=LOG_RETENTION)
+    role = iam.Role(
+        scope,
+        "Role",
+        role_name=role_name,
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=description,
+    )
+    # Written out rather than AWSLambdaBasicExecutionRole, which allows every log group.
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[log_group.log_group_arn],
+        )
+    )
+    images = every_image_arn(scope)
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=list(IMAGE_PERMISSION_ACTIONS), resources=[images])
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=list(STACK_READ_ACTIONS), resources=[Aws.STACK_ID])
+    )
+    policy = role.node.find_child("DefaultPolicy")
+    acknowledge(
+        policy,
+        "AwsSolutions-IAM5",
+        "The function shares images the stack declares; the policy names every image of the "
+        "stack's account and Region so that the cleanup Delete after an image change, which "
+        "CloudFormation runs after the policy was updated, may still revoke the old image's "
+        "share.",
+        applies_to=f"Resource::{finding_resource(scope, images)}",
+    )
+    return SharingRole(role, policy, log_group)
+
+
+def python_function(
+    scope: Construct,
+    *,
+    description: str,
+    handler: str,
+    timeout: Duration,
+    max_event_age: Duration,
+    parts: SharingRole,
+    environment: dict[str, str] | None = None,
+) -> tuple[lambda_.Function, lambda_.EventInvokeConfig]:
+    """The function (Python 3.13, arm64, 256 MB, LOG_LEVEL INFO) on the handler asset, and its
+    asynchronous invocation settings: no retries (a retried CloudFormation event would land
+    after the stack rolled back), and no event older than ``max_event_age``."""
+    function = lambda_.Function(
+        scope,
+        "Function",
+        description=description,
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        architecture=lambda_.Architecture.ARM_64,
+        handler=handler,
+        code=handler_code(),
+        memory_size=256,
+        timeout=timeout,
+        role=parts.role,
+        log_group=parts.log_group,
+        environment={"LOG_LEVEL": "INFO", **(environment or {})},
+    )
+    invoke_config = lambda_.EventInvokeConfig(
+        scope,
+        "AsyncInvoke",
+        function=function,
+        retry_attempts=ASYNC_RETRY_ATTEMPTS,
+        max_event_age=max_event_age,
+    )
+    acknowledge(
+        function,
+        "AwsSolutions-L1",
+        "python3.13 is a supported Lambda runtime (deprecation scheduled for 2029); the "
+        "handler stays on the runtime it was released and tested for until a release moves "
+        "it deliberately.",
+    )
+    return function, invoke_config

@@ -1,0 +1,225 @@
+"""The active accounts under AWS Organizations roots and OUs, read fail-closed.
+
+``resolve_accounts`` lists the accounts of each given parent (an OU ``ou-…`` or the root
+``r-…``) with ListAccountsForParent and, with ``include_nested``, walks the OUs below with
+ListOrganizationalUnitsForParent, breadth-first, each OU once. Every list call is paged until
+``NextToken`` is absent: Organizations may answer with an empty page that still carries a
+``NextToken``, so an empty page never ends a listing (botocore's paginators page that way; a
+token repeated twice is a botocore ``PaginationError``, which fails the read rather than looping).
+
+Only active accounts count. Each account's ``State`` is read where the response has it (ACTIVE,
+not PENDING_ACTIVATION, SUSPENDED, PENDING_CLOSURE or CLOSED), else its ``Status`` (ACTIVE, not
+SUSPENDED or PENDING_CLOSURE). ``State`` is the newer field: older SDKs do not parse it
+(botocore 1.34, the runtime SDK ``rehearsal/lambda-sdk.txt`` pins, has only ``Status``). An
+account with neither is a read failure. Inactive accounts are counted for the summary log, never
+returned.
+
+Fail closed: any error of an Organizations (or STS) call, after botocore's retries, is raised as
+``OrganizationsReadError``, so the caller revokes nothing on a partial view of the organization.
+Resolving to zero active accounts is not an error here: ``ResolvedAccounts.is_empty`` says so,
+and the caller decides.
+
+Endpoint: no Region is forced on the Organizations client. Organizations is a global service
+and botocore's endpoint rules send a call made from any Region of a partition to that
+partition's one endpoint, signed for its Region (aws: organizations.us-east-1.amazonaws.com;
+aws-cn: organizations.cn-northwest-1.amazonaws.com.cn; aws-us-gov:
+organizations.us-gov-west-1.amazonaws.com), in the Lambda runtime's SDK (botocore 1.34) as in
+current ones. Forcing ``us-east-1`` would break the other partitions. ``AWS_ENDPOINT_URL`` (the
+local tests) overrides the endpoint as it does for every client.
+
+IAM, from the Service Authorization Reference, "Actions, resources, and condition keys for AWS
+Organizations"
+(https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html):
+
+- ``organizations:ListAccountsForParent``, ``organizations:ListOrganizationalUnitsForParent``
+  (both called here) and ``organizations:ListChildren`` (not called): access level List;
+  resource types ``organizationalunit`` and ``root``, both optional (no asterisk). A statement
+  may therefore name the parents instead of ``*``:
+  ``arn:${Partition}:organizations::${MasterAccountId}:ou/o-${OrganizationId}/ou-${OuId}`` and
+  ``arn:${Partition}:organizations::${MasterAccountId}:root/o-${OrganizationId}/r-${RootId}``
+  (the management account and organization ID may be ``*`` when unknown at synth). With
+  ``include_nested`` the child OUs are only known at run time; an OU ID starts with its root's
+  ID part (``ou-<root part>-…``), so ``…:ou/o-*/ou-<root part>-*`` covers them.
+- ``organizations:ListParents`` (not called): resource types ``account`` and
+  ``organizationalunit``, both optional.
+- None of the calls made here needs ``Resource: "*"``. Actions without a resource type in the
+  reference, e.g. ``ListAccounts``, ``ListRoots``, ``DescribeOrganization``, are not called.
+- With a role to assume (``organizations_client``), the function's own role needs only
+  ``sts:AssumeRole`` on that role; the Organizations actions go in the assumed role's policy.
+
+Standard library and botocore only, and no import of the other handler modules, so the
+construct package can import the ID checks for its synth-time validation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from operations import LIST_ACCOUNTS_FOR_PARENT, LIST_OUS_FOR_PARENT
+from organization_share import parent_id_problem
+
+logger = logging.getLogger(__name__)
+
+ROLE_SESSION_NAME = "workspace-image-org-share"
+ACTIVE = "ACTIVE"
+PAGE_SIZE = 20  # the most ListAccountsForParent and ListOrganizationalUnitsForParent allow
+MAX_ATTEMPTS = 5
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 5
+
+ASSUME_ROLE = "AssumeRole"
+
+
+class OrganizationsReadError(RuntimeError):
+    """A read of the organization failed: the caller must revoke nothing.
+
+    ``str()`` is short and safe for a CloudFormation Reason: the call, the parent (or role) it
+    was for and the AWS error code, never the service's message. ``operation``, ``target``
+    and ``code`` hold the same parts.
+    """
+
+    def __init__(self, operation: str, target: str, code: str) -> None:
+        super().__init__(f"{operation} {target} failed: {code}")
+        self.operation = operation
+        self.target = target
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ResolvedAccounts:
+    """What the parents hold: the active accounts, and counts for the summary log."""
+
+    accounts: frozenset[str]
+    """The active accounts' IDs, each once (an account is in exactly one parent)."""
+    inactive_count: int
+    """Accounts found but skipped because they are not active (suspended, closing, …)."""
+    parents_read: int
+    """Roots and OUs whose accounts were listed (the given ones and, if nested, those below)."""
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no active account was found: not an error here, the caller decides."""
+        return not self.accounts
+
+
+def client_config() -> Config:
+    """botocore settings for Organizations and STS: standard retries (which back off on
+    ``TooManyRequestsException``), short timeouts."""
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+    )
+
+
+def _code(error: ClientError | BotoCoreError) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "Unknown"))
+    return type(error).__name__  # no answer (timeout, refused connection) or bad paging
+
+
+def organizations_client(session: Any, role_arn: str | None, config: Config | None = None) -> Any:
+    """An Organizations client of ``session`` (a ``boto3.Session``, or anything whose
+    ``client(service_name, **kwargs)`` takes botocore's client arguments).
+
+    Without ``role_arn``, the client uses the session's own credentials (the function's role).
+    With it, the role is assumed once through STS (RoleSessionName ``ROLE_SESSION_NAME``,
+    DurationSeconds left at its default hour, longer than any invocation) and the client uses
+    those temporary credentials: make a new client per invocation rather than keeping it in the
+    container. ``config`` defaults to ``client_config()`` and is used for STS too. No Region is
+    forced (see the module docstring).
+
+    Raises ``OrganizationsReadError`` when the role cannot be assumed.
+    """
+    config = config or client_config()
+    if role_arn is None:
+        return session.client("organizations", config=config)
+    try:
+        credentials = session.client("sts", config=config).assume_role(
+            RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME
+        )["Credentials"]
+    except (ClientError, BotoCoreError) as error:
+        raise OrganizationsReadError(ASSUME_ROLE, role_arn, _code(error)) from error
+    return session.client(
+        "organizations",
+        config=config,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+# Operation -> (botocore paginator name, the key of the listed items).
+_LISTINGS = {
+    LIST_ACCOUNTS_FOR_PARENT: ("list_accounts_for_parent", "Accounts"),
+    LIST_OUS_FOR_PARENT: ("list_organizational_units_for_parent", "OrganizationalUnits"),
+}
+
+
+def _items(client: Any, operation: str, parent_id: str) -> Iterator[dict[str, Any]]:
+    # botocore's paginator stops only when NextToken is absent, never on an empty page.
+    name, key = _LISTINGS[operation]
+    pages = client.get_paginator(name).paginate(
+        ParentId=parent_id, PaginationConfig={"PageSize": PAGE_SIZE}
+    )
+    for page in pages:
+        yield from page.get(key, [])
+
+
+def _is_active(account: dict[str, Any], parent_id: str) -> bool:
+    state = str(account.get("State") or account.get("Status") or "")
+    if not state:
+        raise OrganizationsReadError(
+            LIST_ACCOUNTS_FOR_PARENT, parent_id, "AccountWithoutStateOrStatus"
+        )
+    return state == ACTIVE
+
+
+def resolve_accounts(
+    client: Any, parent_ids: Sequence[str], include_nested: bool
+) -> ResolvedAccounts:
+    """The active accounts directly in each of ``parent_ids`` (OU or root IDs) and, when
+    ``include_nested``, in every OU below them.
+
+    Parents are read breadth-first, each once however often it is given or reached; every list
+    call is read to its last page. Raises ``ValueError`` naming every malformed parent ID (no
+    call is made), and ``OrganizationsReadError`` when any call fails: nothing partial is
+    returned. No parent at all resolves to no account.
+    """
+    problems = [problem for value in parent_ids if (problem := parent_id_problem(value))]
+    if problems:
+        raise ValueError("; ".join(problems))
+    queue = deque(dict.fromkeys(parent_ids))
+    seen = set(queue)
+    active: set[str] = set()
+    inactive: set[str] = set()
+    operation = LIST_ACCOUNTS_FOR_PARENT
+    parent_id = ""
+    try:
+        while queue:
+            parent_id = queue.popleft()
+            operation = LIST_ACCOUNTS_FOR_PARENT
+            for account in _items(client, operation, parent_id):
+                listed = active if _is_active(account, parent_id) else inactive
+                listed.add(str(account["Id"]))
+            if not include_nested:
+                continue
+            operation = LIST_OUS_FOR_PARENT
+            for unit in _items(client, operation, parent_id):
+                child = str(unit["Id"])
+                if child not in seen:
+                    seen.add(child)
+                    queue.append(child)
+    except (ClientError, BotoCoreError) as error:
+        raise OrganizationsReadError(operation, parent_id, _code(error)) from error
+    logger.debug(
+        "%d parents read: %d active accounts, %d inactive", len(seen), len(active), len(inactive)
+    )
+    return ResolvedAccounts(frozenset(active), len(inactive), len(seen))

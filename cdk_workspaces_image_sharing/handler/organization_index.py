@@ -1,0 +1,182 @@
+"""Lambda entry point of the organization sharing function: the custom resource
+``Custom::WorkspaceImageOrganizationShare`` and its scheduled runs.
+
+Create and Update grant every active account of the configured organizational units (and the
+extra accounts) and never revoke; each configuration has its own physical ID, so CloudFormation's
+cleanup Delete of the old configuration releases what the new one does not want. Delete
+releases everything the configuration holds. A scheduled run (an EventBridge event carrying
+``OrganizationShareSync``) grants accounts that joined and revokes those that left or were
+suspended, at most ``MaxRevocationsPerRun`` a run. Every run logs one summary line and writes
+CloudWatch metrics (Embedded Metric Format). See ``organization_sync``.
+
+Environment: ``LEDGER_TABLE`` (the share ledger's table name), ``LOG_LEVEL`` (default INFO).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import log_redaction
+
+log_redaction.install()  # before crhelper logs anything
+
+import boto3  # noqa: E402
+from crhelper import CfnResource  # noqa: E402
+
+import cfn_requests  # noqa: E402
+import organization_accounts  # noqa: E402
+import share_ledger  # noqa: E402
+import stack_resources  # noqa: E402
+import workspaces_api  # noqa: E402
+from organization_share import (  # noqa: E402
+    LEDGER_TABLE_ENV,
+    SYNC_EVENT_KEY,
+    OrganizationShareConfig,
+    image_of_configuration,
+)
+from organization_sync import (  # noqa: E402
+    RunSummary,
+    Services,
+    share_with_organization,
+    stop_sharing_with_organization,
+)
+from pacing import Pacer  # noqa: E402
+from share_ledger import ShareLedger  # noqa: E402
+
+logger = logging.getLogger(__name__)
+# Left unused at the end of a run, to answer CloudFormation and write the summary.
+TIME_MARGIN_SECONDS = 30.0
+
+helper: CfnResource = cfn_requests.answering_once()
+
+_STARTUP = cfn_requests.Startup()
+_SESSION: Any = None
+_WORKSPACES: Any = None
+_CLOUDFORMATION: Any = None
+_LEDGER: ShareLedger | None = None
+try:
+    _SESSION = boto3.session.Session()
+    _WORKSPACES = _SESSION.client("workspaces", config=workspaces_api.client_config())
+    _CLOUDFORMATION = _SESSION.client("cloudformation", config=stack_resources.client_config())
+    _LEDGER = ShareLedger(
+        _SESSION.client("dynamodb", config=share_ledger.client_config()),
+        os.environ[LEDGER_TABLE_ENV],
+    )
+except Exception as init_error:
+    _STARTUP.failed(init_error)
+
+
+def _services(stack_id: str, logical_id: str, role_arn: str | None, context: Any) -> Services:
+    assert _LEDGER is not None
+
+    def held_elsewhere(pair_physical_id: str) -> str | None:
+        return stack_resources.other_live_holder(
+            _CLOUDFORMATION, stack_id, logical_id, pair_physical_id
+        )
+
+    remaining = context.get_remaining_time_in_millis() / 1000
+    return Services(
+        organizations=organization_accounts.organizations_client(_SESSION, role_arn),
+        workspaces=_WORKSPACES,
+        ledger=_LEDGER,
+        pacer=Pacer.for_remaining_time(remaining, TIME_MARGIN_SECONDS),
+        held_elsewhere=held_elsewhere,
+    )
+
+
+def _answer(summary: RunSummary) -> None:
+    helper.Data.update(
+        {
+            "AccountsInScope": summary.in_scope,
+            "Granted": summary.granted,
+            "Revoked": summary.revoked,
+        }
+    )
+    summary.report()
+    if summary.failed:
+        raise RuntimeError(f"{summary.failed} failed: {'; '.join(summary.problems)}")
+
+
+def _apply(event: dict[str, Any], context: Any) -> str:
+    _STARTUP.check()
+    stack_id, logical_id = str(event["StackId"]), str(event["LogicalResourceId"])
+    config = OrganizationShareConfig.from_properties(
+        event["ResourceProperties"], cfn_requests.stack_account(stack_id)
+    )
+    configuration_id = config.configuration_id(stack_id, logical_id)
+    helper.PhysicalResourceId = configuration_id  # a timed-out run's rollback releases it
+    assert _LEDGER is not None
+    _LEDGER.mark_live(configuration_id)
+    services = _services(stack_id, logical_id, config.organizations_role_arn, context)
+    summary = share_with_organization(
+        config,
+        configuration_id,
+        cfn_requests.stack_account(stack_id),
+        services,
+        trigger=str(event["RequestType"]),
+    )
+    _answer(summary)
+    return configuration_id
+
+
+@helper.create
+def create(event: dict[str, Any], context: Any) -> str:
+    """Grant every wanted account; return the configuration's physical ID."""
+    return _apply(event, context)
+
+
+@helper.update
+def update(event: dict[str, Any], context: Any) -> str:
+    """Grant every wanted account of the new configuration; never revoke here."""
+    return _apply(event, context)
+
+
+@helper.delete
+def delete(event: dict[str, Any], context: Any) -> str:
+    """Release what the configuration its physical ID names holds; anything else was never
+    made here."""
+    _STARTUP.check()
+    physical_id = str(event.get("PhysicalResourceId", ""))
+    image_id = image_of_configuration(physical_id)
+    if image_id is None:
+        logger.info("nothing to release: %r is not an organization share ID", physical_id)
+        return physical_id
+    stack_id, logical_id = str(event["StackId"]), str(event["LogicalResourceId"])
+    services = _services(stack_id, logical_id, None, context)
+    _answer(stop_sharing_with_organization(image_id, physical_id, services))
+    return physical_id
+
+
+def _scheduled_run(sync: dict[str, Any], context: Any) -> None:
+    """A scheduled run: the same properties as the resource, and its stack and logical ID."""
+    stack_id, logical_id = str(sync["StackId"]), str(sync["LogicalResourceId"])
+    config = OrganizationShareConfig.from_properties(
+        sync["ResourceProperties"], cfn_requests.stack_account(stack_id)
+    )
+    configuration_id = config.configuration_id(stack_id, logical_id)
+    assert _LEDGER is not None
+    if not _LEDGER.is_live(configuration_id):
+        logger.info(
+            "skipped: configuration %s is not live (not created yet, or deleted)", configuration_id
+        )
+        return
+    services = _services(stack_id, logical_id, config.organizations_role_arn, context)
+    share_with_organization(
+        config,
+        configuration_id,
+        cfn_requests.stack_account(stack_id),
+        services,
+        trigger="Scheduled",
+    ).report()
+
+
+def handler(event: dict[str, Any], context: Any) -> None:
+    """Lambda handler: a scheduled run, or a CloudFormation request (crhelper answers it and
+    never raises)."""
+    if SYNC_EVENT_KEY in event:
+        _STARTUP.check()
+        _scheduled_run(event[SYNC_EVENT_KEY], context)
+        return
+    helper(event, context)

@@ -1,0 +1,230 @@
+"""One run of an organization share: grant what the organization's accounts need, and release
+what a configuration no longer wants, revoking only what this tool granted.
+
+A run is one of: a CloudFormation Create or Update (grants only: an Update never does
+destructive work), a CloudFormation Delete (releases everything the configuration holds; not
+bounded), or a scheduled run (grants, then revokes what left the organizational units, at most
+``MaxRevocationsPerRun`` of them). Every run fails closed: if Organizations cannot be read, or
+resolves to no active account, nothing is granted or revoked.
+
+What a configuration holds is kept in the share ledger (``share_ledger``), written with
+conditional writes, so overlapping runs do not lose each other's updates. A share that existed
+before this tool first wanted it is recorded as pre-existing and never revoked; a pair another
+live resource of the stack declares (a ``WorkspaceImagePermission``) is never revoked either.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import organization_accounts
+import workspaces_api
+from image_account_pair import ImageAccountPair
+from organization_share import OrganizationShareConfig, wanted_accounts
+from pacing import Pacer
+from share_ledger import ShareLedger
+
+logger = logging.getLogger(__name__)
+
+METRICS_NAMESPACE = "WorkspaceImageSharing/OrganizationShare"
+# Returns the logical ID of another live resource of the stack declaring a pair's physical ID
+# (so it must not be revoked), or None. Raises stack_resources.StackUnreadable.
+HeldElsewhere = Callable[[str], str | None]
+
+
+@dataclass
+class RunSummary:
+    """What one run did: one log line and one set of CloudWatch metrics (EMF)."""
+
+    trigger: str
+    configuration_id: str
+    image_id: str
+    in_scope: int = 0
+    granted: int = 0
+    revoked: int = 0
+    kept: int = 0
+    withheld: int = 0
+    failed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def fail(self, problem: str) -> None:
+        self.failed += 1
+        if len(self.problems) < 3:  # the Reason keeps only its last 240 characters
+            self.problems.append(problem)
+
+    def log_line(self) -> str:
+        outcome = "; ".join(self.problems) or "ok"
+        return (
+            f"organization share {self.trigger} {self.configuration_id}: {self.in_scope} "
+            f"accounts in scope, {self.granted} granted, {self.revoked} revoked, {self.kept} "
+            f"kept, {self.withheld} revocations withheld, {self.failed} failed: {outcome}"
+        )
+
+    def metrics(self, timestamp_ms: int) -> dict[str, Any]:
+        """An Embedded Metric Format document: CloudWatch turns the log line into metrics
+        with no API call. Dimension: ImageId."""
+        names = ("Granted", "Revoked", "Failed", "AccountsInScope", "RevocationsWithheld")
+        values = (self.granted, self.revoked, self.failed, self.in_scope, self.withheld)
+        return {
+            "_aws": {
+                "Timestamp": timestamp_ms,
+                "CloudWatchMetrics": [
+                    {
+                        "Namespace": METRICS_NAMESPACE,
+                        "Dimensions": [["ImageId"]],
+                        "Metrics": [{"Name": name, "Unit": "Count"} for name in names],
+                    }
+                ],
+            },
+            "ImageId": self.image_id,
+            "Trigger": self.trigger,
+            **dict(zip(names, values, strict=True)),
+        }
+
+    def report(self, emit: Callable[[str], None] = print) -> None:
+        """Log the summary line, and write the metrics as a bare JSON line on stdout (the
+        runtime's log formatting would hide it from EMF)."""
+        log = logger.warning if self.failed else logger.info
+        log("%s", self.log_line())
+        emit(json.dumps(self.metrics(int(time.time() * 1000))))
+
+
+@dataclass
+class Services:
+    """The clients and helpers a run uses."""
+
+    organizations: Any
+    workspaces: Any
+    ledger: ShareLedger
+    pacer: Pacer
+    held_elsewhere: HeldElsewhere
+
+
+def share_with_organization(
+    config: OrganizationShareConfig,
+    configuration_id: str,
+    owner_account: str,
+    services: Services,
+    *,
+    trigger: str,
+) -> RunSummary:
+    """Grant every wanted account; on a scheduled run (``trigger == "Scheduled"``) then
+    revoke what the configuration holds and no longer wants, within the bound."""
+    scheduled = trigger == "Scheduled"
+    summary = RunSummary(trigger, configuration_id, config.image_id)
+    try:
+        resolved = organization_accounts.resolve_accounts(
+            services.organizations, config.parent_ids, config.include_nested
+        )
+    except organization_accounts.OrganizationsReadError as error:
+        summary.fail(f"Organizations could not be read, nothing changed: {error}")
+        return summary
+    if not resolved.accounts:
+        summary.fail("the organizational units hold no active account: nothing changed")
+        return summary
+    wanted = wanted_accounts(config, sorted(resolved.accounts), owner_account)
+    summary.in_scope = len(wanted)
+    listed = workspaces_api.shared_accounts(services.workspaces, config.image_id)
+    for account in sorted(wanted):
+        wants = services.ledger.want(
+            config.image_id, account, configuration_id, account in listed, scheduled=scheduled
+        )
+        if wants.skipped:
+            summary.problems.append("the configuration was deleted meanwhile: run stopped")
+            return summary
+        if wants.must_grant:
+            _grant(ImageAccountPair(config.image_id, account), configuration_id, services, summary)
+    if scheduled:
+        stale = services.ledger.holdings(config.image_id, configuration_id) - wanted
+        if len(stale) > config.max_revocations_per_run:
+            summary.withheld = len(stale)
+            summary.fail(
+                f"{len(stale)} accounts left the scope, more than MaxRevocationsPerRun "
+                f"({config.max_revocations_per_run}): revoked none of them"
+            )
+        else:
+            for account in sorted(stale):
+                _release(config.image_id, account, configuration_id, services, summary, True)
+    return summary
+
+
+def stop_sharing_with_organization(
+    image_id: str, configuration_id: str, services: Services
+) -> RunSummary:
+    """Release everything the configuration holds (a CloudFormation Delete: not bounded)."""
+    summary = RunSummary("Delete", configuration_id, image_id)
+    services.ledger.mark_deleted(configuration_id)
+    for account in sorted(services.ledger.holdings(image_id, configuration_id)):
+        _release(image_id, account, configuration_id, services, summary, False)
+    return summary
+
+
+def _grant(
+    pair: ImageAccountPair, configuration_id: str, services: Services, summary: RunSummary
+) -> None:
+    """Grant (the ledger already records the intent). If the pair's last holder released it
+    while the grant was in flight (a Delete, or an overlapping run that saw the account leave),
+    revoke what was just granted: the release's revoke came first."""
+    services.pacer.wait()
+    try:
+        workspaces_api.grant(services.workspaces, pair)
+    except workspaces_api.ImagePermissionError as error:
+        summary.fail(str(error))
+        return
+    if services.ledger.is_held(pair.image_id, pair.account_id):
+        summary.granted += 1
+        return
+    logger.info("%s was released while it was being granted: revoking it again", pair.physical_id)
+    services.pacer.wait()
+    try:
+        workspaces_api.revoke(services.workspaces, pair)
+    except workspaces_api.ImagePermissionError as error:
+        summary.fail(str(error))
+
+
+def _release(
+    image_id: str,
+    account: str,
+    configuration_id: str,
+    services: Services,
+    summary: RunSummary,
+    keep_when_unreadable: bool,
+) -> None:
+    """Drop the configuration from the pair's holders; revoke when it was the last holder,
+    this tool granted it, and no other live resource of the stack declares it."""
+    pair = ImageAccountPair(image_id, account)
+    released = services.ledger.release(image_id, account, configuration_id)
+    if not released.must_revoke:
+        summary.kept += released.was_last_holder
+        return
+    try:
+        holder = services.held_elsewhere(pair.physical_id)
+    except Exception as error:  # stack_resources.StackUnreadable
+        if keep_when_unreadable:
+            _hold_again(pair, configuration_id, services)
+            summary.fail(f"kept {pair.physical_id}: the stack could not be read ({error})")
+            return
+        logger.warning("could not read the stack (%s): revoking %s anyway", error, pair.physical_id)
+        holder = None
+    if holder:
+        logger.info("kept %s: resource %s of the stack declares it", pair.physical_id, holder)
+        summary.kept += 1
+        return
+    services.pacer.wait()
+    try:
+        workspaces_api.revoke(services.workspaces, pair)
+    except workspaces_api.ImagePermissionError as error:
+        _hold_again(pair, configuration_id, services)
+        summary.fail(str(error))
+        return
+    summary.revoked += 1
+
+
+def _hold_again(pair: ImageAccountPair, configuration_id: str, services: Services) -> None:
+    """Record the pair as granted and held again, so a later run retries the revoke."""
+    services.ledger.want(pair.image_id, pair.account_id, configuration_id, False, scheduled=False)

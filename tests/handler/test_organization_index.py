@@ -1,0 +1,215 @@
+"""The organization sharing function against moto's Organizations, STS, DynamoDB and WorkSpaces
+on the local endpoint: Create, scheduled runs as the organization changes, Update and its
+cleanup, Delete; failures and the revocation bound; the cross-account role; a scheduled run
+overlapping an Update."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from rehearsal.faults import Fault
+from rehearsal.local_aws import LocalAws
+from tests.support.ledger import table_items
+from tests.support.organization_function import OrganizationFunction, organization_function
+from tests.support.organizations import (
+    SampleOrganization,
+    build_sample_organization,
+    local_client,
+    session_for_role,
+)
+
+SMALL = {"": 1, "Team": 4, "Team/Sub": 2, "Elsewhere": 2}
+
+
+@pytest.fixture
+def function(aws: LocalAws, image_id: str) -> Iterator[OrganizationFunction]:
+    with organization_function(aws, image_id) as running:
+        yield running
+
+
+def properties(parents: list[str], **extra: Any) -> dict[str, Any]:
+    return {"ImageId": "", "OrganizationalUnitIds": parents, **extra}
+
+
+def props(function: OrganizationFunction, parents: list[str], **extra: Any) -> dict[str, Any]:
+    return {**properties(parents, **extra), "ImageId": function.image_id}
+
+
+def move(aws: LocalAws, sample: SampleOrganization, account: str, source: str, to: str) -> None:
+    aws.client("organizations").move_account(
+        AccountId=account,
+        SourceParentId=sample.parent_id(source),
+        DestinationParentId=sample.parent_id(to),
+    )
+
+
+def new_account(aws: LocalAws, sample: SampleOrganization, path: str, name: str) -> str:
+    organizations = aws.client("organizations")
+    account = organizations.create_account(AccountName=name, Email=f"{name}@example.com")[
+        "CreateAccountStatus"
+    ]["AccountId"]
+    organizations.move_account(
+        AccountId=account, SourceParentId=sample.root_id, DestinationParentId=sample.parent_id(path)
+    )
+    return str(account)
+
+
+def test_the_organizations_lifecycle_leaves_earlier_shares_alone(
+    aws: LocalAws, function: OrganizationFunction
+) -> None:
+    """About 60 accounts in nested OUs, one suspended, the image's owner inside one OU; a share
+    made by hand and one a WorkspaceImagePermission of the stack declares, both in scope."""
+    sample = build_sample_organization(aws.client("organizations"))
+    workloads = sample.ou_ids["Workloads"]
+    in_scope = sample.active_accounts(["Workloads"], True) - {sample.management_account}
+    by_hand, declared, *_ = sorted(sample.accounts["Workloads/Prod"][1:])
+    workspaces = aws.client("workspaces")
+    for account in (by_hand, declared):
+        workspaces.update_workspace_image_permission(
+            ImageId=function.image_id, AllowCopyImage=True, SharedAccountId=account
+        )
+    function.stack.hold("PerPairShare", f"{function.image_id}/{declared}")
+    config = props(function, [workloads])
+
+    created = function.send("Create", config)
+    assert created.status == "SUCCESS", created.reason
+    assert function.shared() == in_scope and len(in_scope) == 52
+    assert int(created.data["AccountsInScope"]) == 52
+    assert sample.management_account not in function.shared()
+    assert not function.shared() & sample.suspended
+
+    # One account leaves for another OU, one is created inside: the next run follows.
+    leaver = sample.accounts["Workloads/Dev"][0]
+    move(aws, sample, leaver, "Workloads/Dev", "Sandbox")
+    joiner = new_account(aws, sample, "Workloads/Prod/EU", "joiner")
+    function.scheduled_run(config)
+    assert function.shared() == (in_scope - {leaver}) | {joiner}
+
+    # The hand-made and the declared shares leave the OU too: neither is revoked.
+    for account in (by_hand, declared):
+        move(aws, sample, account, "Workloads/Prod", "Sandbox")
+    function.scheduled_run(config)
+    assert {by_hand, declared} <= function.shared()
+
+    deleted = function.send("Delete", config, physical_id=created.physical_id)
+    assert deleted.status == "SUCCESS", deleted.reason
+    assert function.shared() == {by_hand, declared}
+    ledger = table_items(aws.client("dynamodb"), function.table)
+    assert all(not pk.startswith("PAIR#") for pk, _ in ledger)
+
+
+def test_an_organizations_failure_in_a_scheduled_run_revokes_nothing_and_says_so(
+    aws: LocalAws, function: OrganizationFunction, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = build_sample_organization(aws.client("organizations"), SMALL)
+    config = props(function, [sample.ou_ids["Team"]])
+    assert function.send("Create", config).status == "SUCCESS"
+    shared = function.shared()
+    move(aws, sample, sample.accounts["Team"][0], "Team", "Elsewhere")
+    aws.faults.inject(Fault("ListOrganizationalUnitsForParent", "error", error_code="AccessDenied"))
+    capsys.readouterr()
+    function.scheduled_run(config)
+    assert function.shared() == shared
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    assert [(m["Trigger"], m["Failed"], m["Revoked"]) for m in metrics] == [("Scheduled", 1, 0)]
+
+
+def test_a_scheduled_run_past_the_revocation_bound_revokes_nothing(
+    aws: LocalAws, function: OrganizationFunction, caplog: pytest.LogCaptureFixture
+) -> None:
+    sample = build_sample_organization(aws.client("organizations"), SMALL)
+    config = props(function, [sample.ou_ids["Team"]], MaxRevocationsPerRun="1")
+    assert function.send("Create", config).status == "SUCCESS"
+    shared = function.shared()
+    for account in sample.accounts["Team"][:2]:
+        move(aws, sample, account, "Team", "Elsewhere")
+    function.scheduled_run(config)
+    assert function.shared() == shared
+    assert "2 accounts left the scope, more than MaxRevocationsPerRun (1)" in caplog.text
+
+
+def test_an_update_only_grants_and_its_cleanup_releases_what_the_new_one_drops(
+    aws: LocalAws, function: OrganizationFunction
+) -> None:
+    sample = build_sample_organization(aws.client("organizations"), SMALL)
+    team = sample.ou_ids["Team"]
+    old = props(function, [team])
+    created = function.send("Create", old)
+    dropped = sample.accounts["Team/Sub"][0]
+    new = props(function, [team], ExcludeAccountIds=[dropped])
+    updated = function.send("Update", new, physical_id=created.physical_id, old_properties=old)
+    assert updated.status == "SUCCESS" and updated.physical_id != created.physical_id
+    assert dropped in function.shared()  # an Update never revokes
+    cleanup = function.send("Delete", old, physical_id=created.physical_id)
+    assert cleanup.status == "SUCCESS"
+    assert function.shared() == sample.active_accounts(["Team"], True) - {dropped}
+
+
+def test_a_failed_creates_id_and_bad_properties(
+    aws: LocalAws, function: OrganizationFunction
+) -> None:
+    refused = function.send("Create", props(function, ["o-notanouid12"]))
+    assert refused.status == "FAILED"
+    assert "OrganizationalUnitIds 'o-notanouid12' is not an OU or root ID" in refused.reason
+    rollback = function.send("Delete", {}, physical_id=refused.physical_id)
+    assert rollback.status == "SUCCESS" and function.shared() == set()
+
+
+def test_the_management_accounts_organization_through_the_reader_role(
+    aws: LocalAws, function: OrganizationFunction
+) -> None:
+    management = "111111111111"
+    admin = session_for_role(aws, f"arn:aws:iam::{management}:role/Admin")
+    sample = build_sample_organization(local_client(aws, admin, "organizations"), SMALL)
+    reader = f"arn:aws:iam::{management}:role/WorkspaceImageOrganizationReader"
+    config = props(function, [sample.ou_ids["Team"]], OrganizationsRoleArn=reader)
+    created = function.send("Create", config)
+    assert created.status == "SUCCESS", created.reason
+    assert function.shared() == sample.active_accounts(["Team"], True)
+    # Without the role the image account does not see that organization: the run fails.
+    direct = props(function, [sample.ou_ids["Team"]])
+    assert function.send("Create", direct).status == "FAILED"
+
+
+def test_a_scheduled_run_overlapping_an_update_and_its_cleanup_loses_nothing(
+    aws: LocalAws, function: OrganizationFunction
+) -> None:
+    """The old configuration's scheduled run is paused at its first WorkSpaces call while the
+    Update (a new configuration without one account) and the old one's cleanup Delete run;
+    then it resumes. It must neither re-add the old configuration nor leave a share behind."""
+    sample = build_sample_organization(aws.client("organizations"), SMALL)
+    team = sample.ou_ids["Team"]
+    old = props(function, [team])
+    created = function.send("Create", old)
+    dropped = sample.accounts["Team"][0]
+    joiner = new_account(aws, sample, "Team", "joiner")  # the paused run will grant it
+    new = props(function, [team], ExcludeAccountIds=[dropped])
+    pacing = function.modules["pacing"]
+    paused, resume = threading.Event(), threading.Event()
+    wait = pacing.Pacer.wait
+
+    def pause_once(pacer: Any) -> None:
+        if not paused.is_set():
+            paused.set()
+            assert resume.wait(30)
+        wait(pacer)
+
+    pacing.Pacer.wait = pause_once
+    run = threading.Thread(target=function.scheduled_run, args=(old,))
+    run.start()
+    assert paused.wait(30)
+    pacing.Pacer.wait = wait  # the Update and Delete run unpaused
+    updated = function.send("Update", new, physical_id=created.physical_id, old_properties=old)
+    assert function.send("Delete", old, physical_id=created.physical_id).status == "SUCCESS"
+    resume.set()
+    run.join(30)
+    wanted = (sample.active_accounts(["Team"], True) - {dropped}) | {joiner}
+    assert function.shared() == wanted
+    ledger = function.modules["share_ledger"].ShareLedger(aws.client("dynamodb"), function.table)
+    assert ledger.holdings(function.image_id, created.physical_id) == set()
+    assert ledger.holdings(function.image_id, updated.physical_id) == wanted

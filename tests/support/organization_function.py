@@ -1,0 +1,86 @@
+"""The organization sharing function run in-process against the local endpoint: its events
+(CloudFormation's and the schedule's), its ledger table, and what WorkSpaces then lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from cdk_workspaces_image_sharing.handler.organization_share import (
+    LEDGER_TABLE_ENV,
+    RESOURCE_TYPE,
+    SYNC_EVENT_KEY,
+)
+from cdk_workspaces_image_sharing.handler_asset import HANDLER_DIR
+from rehearsal.cloudformation import CloudFormation, Response
+from rehearsal.lambda_context import LambdaContext
+from rehearsal.lambda_runtime import handler_in_process
+from rehearsal.local_aws import LocalAws, shared_accounts
+from tests.support.ledger import create_ledger_table
+from tests.support.stacks import HandSetStack, hand_set_stack
+
+LOGICAL_ID = "Workloads"
+FUNCTION_TIMEOUT_SECONDS = 900
+
+
+@dataclass
+class OrganizationFunction:
+    """One organization share resource's function, its stack and its image."""
+
+    aws: LocalAws
+    modules: dict[str, ModuleType]
+    cloudformation: CloudFormation
+    stack: HandSetStack
+    image_id: str
+    table: str
+
+    def send(
+        self,
+        request_type: str,
+        properties: dict[str, Any],
+        *,
+        physical_id: str | None = None,
+        old_properties: dict[str, Any] | None = None,
+    ) -> Response:
+        """A CloudFormation request; returns the checked answer."""
+        event = self.cloudformation.event(
+            request_type,
+            LOGICAL_ID,
+            properties,
+            physical_id=physical_id,
+            old_properties=old_properties,
+            stack_id=self.stack.stack_id,
+            resource_type=RESOURCE_TYPE,
+        )
+        self.modules["organization_index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
+        return self.cloudformation.response(event)
+
+    def scheduled_run(self, properties: dict[str, Any]) -> None:
+        """What the EventBridge rule sends: the properties, the stack and the logical ID."""
+        event = {
+            SYNC_EVENT_KEY: {
+                "StackId": self.stack.stack_id,
+                "LogicalResourceId": LOGICAL_ID,
+                "ResourceProperties": properties,
+            }
+        }
+        self.modules["organization_index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
+
+    def shared(self) -> set[str]:
+        """What WorkSpaces lists for the image."""
+        return shared_accounts(self.aws, self.image_id)
+
+
+@contextmanager
+def organization_function(aws: LocalAws, image_id: str) -> Iterator[OrganizationFunction]:
+    """The function's modules imported fresh, with a ledger table of their own, calls unpaced
+    (the pacing is tested on a simulated clock), and a stack readable through CloudFormation."""
+    table = create_ledger_table(aws.client("dynamodb"))
+    environment = {**aws.environment, LEDGER_TABLE_ENV: table}
+    stack = hand_set_stack(aws, "OrganizationSharing", "UPDATE_COMPLETE")
+    with handler_in_process(HANDLER_DIR, environment) as modules:
+        vars(modules["pacing"])["CALL_INTERVAL_SECONDS"] = 0.0
+        yield OrganizationFunction(aws, modules, CloudFormation(aws), stack, image_id, table)
