@@ -85,16 +85,31 @@ def template_figures(outdir: Path) -> dict[str, Any]:
 
 
 def measure_synth(runs: int, work: Path) -> dict[tuple[str, int], dict[str, Any]]:
-    results = {}
+    """Synth of each mode at each count, the modes interleaved run by run (so a slow moment of
+    the machine hits both): the median, and the spread (fastest and slowest run)."""
+    seconds: dict[tuple[str, int], list[float]] = {}
     for count in SHARE_COUNTS:
-        for mode in MODES:
-            seconds = []
-            for run in range(runs):
+        for run in range(runs):
+            for mode in MODES:
                 outdir = work / f"{mode}-{count}-{run}"
-                seconds.append(synthesize(mode, count, outdir))
-            results[(mode, count)] = {"seconds": median(seconds), **template_figures(outdir)}
-            print(f"synth {mode} x{count}: {results[(mode, count)]}", flush=True)
+                seconds.setdefault((mode, count), []).append(synthesize(mode, count, outdir))
+    results = {}
+    for (mode, count), measured in seconds.items():
+        outdir = work / f"{mode}-{count}-{runs - 1}"
+        results[(mode, count)] = {
+            "seconds": median(measured),
+            "fastest": min(measured),
+            "slowest": max(measured),
+            **template_figures(outdir),
+        }
+        print(f"synth {mode} x{count}: {results[(mode, count)]}", flush=True)
     return results
+
+
+def slower_beyond_spread(figures: dict[str, Any], alternative: dict[str, Any]) -> bool:
+    """Whether this library's synth is slower than the alternative's beyond the measurement's
+    spread: its fastest run slower than the alternative's slowest."""
+    return bool(figures["fastest"] > alternative["slowest"])
 
 
 def measure_cold_start(runs: int, asset: Path, work: Path) -> dict[str, float]:
@@ -173,10 +188,13 @@ def _ratio(ours: float, theirs: float) -> str:
 
 SYNTH_SLOWER = (
     "- **Synth time** is {worst} slower at {counts} share(s). No bundling runs at synth (the "
-    "handler folder, crhelper vendored in it, is the asset as it is); this benchmark does not "
-    "break the rest down. Candidates: the concurrency Aspect and the share registry, which "
-    "visit every construct, and the cdk-nag suppressions, against AwsCustomResource's handler "
-    "prebuilt inside aws-cdk-lib."
+    "handler folder, crhelper vendored in it, is the asset as it is). What is left is the "
+    "Python side of the jsii bridge: each question to the CDK is a round trip to its Node "
+    "process (about 0.3 ms here), and each share is a Python construct that asks a few, while "
+    "AwsCustomResource builds its constructs inside Node; and before synthesis the concurrency "
+    "lanes read the stack's tree once (three round trips a construct) to leave out any link "
+    "that would close a dependency cycle. Stack-level facts are read once per stack and the "
+    "lanes' aspect is called once, not for every construct."
 )
 TEMPLATE_LARGER = (
     "- **Template size** is larger at {counts} share(s): the function's fixed part is bigger "
@@ -191,9 +209,7 @@ TEMPLATE_LARGER = (
 def worse_than_alternative(synth: dict[tuple[str, int], dict[str, Any]]) -> list[str]:
     """Why each figure worse than AwsCustomResource's is worse, and what would close it."""
     ours, theirs = MODES
-    slower = [
-        c for c in SHARE_COUNTS if synth[(ours, c)]["seconds"] > synth[(theirs, c)]["seconds"]
-    ]
+    slower = [c for c in SHARE_COUNTS if slower_beyond_spread(synth[(ours, c)], synth[(theirs, c)])]
     larger = [c for c in SHARE_COUNTS if synth[(ours, c)]["bytes"] > synth[(theirs, c)]["bytes"]]
     lines = []
     if slower:
@@ -350,18 +366,22 @@ def report(
         "## Synth and template",
         "",
         "Synth: a fresh Python process building and synthesizing the app (CDK runtime start "
-        "included). AwsCustomResource: onCreate grant, onDelete revoke, physical ID "
-        "`image/account`, `installLatestAwsSdk: false`.",
+        "included), the two kinds interleaved run by run; median, with the fastest and slowest "
+        "run. AwsCustomResource: onCreate grant, onDelete revoke, physical ID `image/account`, "
+        "`installLatestAwsSdk: false`.",
         "",
-        "| shares | synth s (this) | synth s (ACR) | ratio | template KB (this) | "
-        "template KB (ACR) | ratio | resources (this) | resources (ACR) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| shares | synth s (this) | synth s (ACR) | ratio | slower beyond the spread | "
+        "template KB (this) | template KB (ACR) | ratio | resources (this) | "
+        "resources (ACR) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for count in SHARE_COUNTS:
         a, b = synth[(ours, count)], synth[(theirs, count)]
         lines.append(
-            f"| {count} | {a['seconds']:.2f} | {b['seconds']:.2f} | "
-            f"{_ratio(a['seconds'], b['seconds'])} | {a['bytes'] / 1024:.1f} | "
+            f"| {count} | {a['seconds']:.2f} ({a['fastest']:.2f}-{a['slowest']:.2f}) | "
+            f"{b['seconds']:.2f} ({b['fastest']:.2f}-{b['slowest']:.2f}) | "
+            f"{_ratio(a['seconds'], b['seconds'])} | "
+            f"{'yes' if slower_beyond_spread(a, b) else 'no'} | {a['bytes'] / 1024:.1f} | "
             f"{b['bytes'] / 1024:.1f} | {_ratio(a['bytes'], b['bytes'])} | "
             f"{a['resources']} | {b['resources']} |"
         )
@@ -373,6 +393,9 @@ def report(
     cold_ratio = cold["handler"] / cold["floor"]
     delete_seconds = max(f["seconds"] for name, f in events.items() if name.startswith("Delete"))
     calls_ok = all(at_minimum(figures) for figures in events.values())
+    synth_slower = any(
+        slower_beyond_spread(synth[(ours, c)], synth[(theirs, c)]) for c in SHARE_COUNTS
+    )
     shares = lifecycle["shares"]
     lifecycle_ok = all(
         total(lifecycle[phase]["workspaces"]) == sum(lifecycle[phase]["events"].values())
@@ -418,6 +441,8 @@ def report(
         f"| {'yes' if calls_ok else 'no'} |",
         f"| {shares} shares: one WorkSpaces call per event | see the lifecycle table "
         f"| {'yes' if lifecycle_ok else 'no'} |",
+        "| synth not slower than ACR beyond the spread, at 1, 10 and 100 shares | see the "
+        f"synth table | {'no' if synth_slower else 'yes'} |",
         *worse_than_alternative(synth),
     ]
     return "\n".join(lines) + "\n"

@@ -56,24 +56,50 @@ class DependencyGraph:
         self._resources: dict[str, CfnResource] = {}
         self._construct_edges: dict[str, set[str]] = {}
         self._edges: dict[str, set[str]] = {}
-        own_path = stack.node.path
+        # One pass over the tree, a few calls into the CDK per construct; the rest is Python.
+        nested: list[str] = []
+        declared: list[tuple[str, list[IConstruct]]] = []
         for construct in stack.node.find_all():
-            if isinstance(construct, CfnResource) and Stack.of(construct).node.path == own_path:
-                path = construct.node.path
+            node = construct.node
+            path = node.path
+            if isinstance(construct, Stack) and construct is not stack:
+                nested.append(f"{path}/")
+            elif isinstance(construct, CfnResource):
                 self._resources[path] = construct
-                self._by_logical_id[str(stack.resolve(construct.logical_id))] = path
-        for construct in stack.node.find_all():
-            for dependency in construct.node.dependencies:
-                targets = self._cfn_paths_under(dependency)
-                for source in self._cfn_paths_under(construct):
-                    self._construct_edges.setdefault(source, set()).update(targets)
+            dependencies = node.dependencies
+            if dependencies:
+                declared.append((path, dependencies))
+        if nested:  # a nested stack's resources are its own template's
+            prefixes = tuple(nested)
+            self._resources = {
+                path: resource
+                for path, resource in self._resources.items()
+                if not path.startswith(prefixes)
+            }
+        for path, resource in self._resources.items():
+            self._by_logical_id[stack.get_logical_id(resource)] = path
+        for source, dependencies in declared:
+            targets = [t for d in dependencies for t in self._cfn_paths_under(d.node.path)]
+            for resource_path in self._cfn_paths_under(source):
+                self._construct_edges.setdefault(resource_path, set()).update(targets)
 
-    def _cfn_paths_under(self, construct: IConstruct) -> list[str]:
-        return [c.node.path for c in construct.node.find_all() if c.node.path in self._resources]
+    def _cfn_paths_under(self, path: str) -> list[str]:
+        """The stack's resources at ``path`` or below it."""
+        below = f"{path}/"
+        return [p for p in self._resources if p == path or p.startswith(below)]
 
-    def add_edge(self, source: CfnResource, target: CfnResource) -> None:
-        """Record a dependency added after the graph was read."""
-        self.dependencies(source.node.path).add(target.node.path)
+    def resource_under(self, path: str) -> str:
+        """The path of the one resource at or below ``path``."""
+        (resource_path,) = self._cfn_paths_under(path)
+        return resource_path
+
+    def resource(self, path: str) -> CfnResource:
+        """The resource at ``path``."""
+        return self._resources[path]
+
+    def add_edge(self, source: str, target: str) -> None:
+        """Record a dependency (by paths) added after the graph was read."""
+        self.dependencies(source).add(target)
 
     def dependencies(self, path: str) -> set[str]:
         """Paths of the resources that the resource at ``path`` waits for."""
@@ -94,14 +120,13 @@ class DependencyGraph:
             self._edges[path] = edges
         return self._edges[path]
 
-    def waits_for(self, source: CfnResource, target: CfnResource) -> bool:
-        """Whether ``source`` (transitively) waits for ``target``."""
-        goal = target.node.path
+    def waits_for(self, source: str, target: str) -> bool:
+        """Whether the resource at ``source`` (transitively) waits for the one at ``target``."""
         seen: set[str] = set()
-        pending = [source.node.path]
+        pending = [source]
         while pending:
             path = pending.pop()
-            if path == goal:
+            if path == target:
                 return True
             if path not in seen:
                 seen.add(path)
@@ -111,30 +136,35 @@ class DependencyGraph:
 
 @jsii.implements(IAspect)
 class ShareLanes:
-    """Chains the registered shares of one stack into lanes when the stack is prepared."""
+    """Chains the registered shares of one stack into lanes when the stack is prepared; add it
+    as an aspect of ``anchor``."""
 
-    def __init__(self, stack: Stack, lanes: int = MAX_CONCURRENT_SHARES) -> None:
+    def __init__(
+        self, stack: Stack, anchor: IConstruct, lanes: int = MAX_CONCURRENT_SHARES
+    ) -> None:
         self._stack = stack
+        self._anchor = anchor
         self._lanes = lanes
-        self._shares: dict[str, IConstruct] = {}
+        self._shares: dict[str, str] = {}
 
-    def register(self, key: str, share: IConstruct) -> None:
-        """Add a share under its synth-stable ``key``; its CloudFormation resource is the
-        default child of its ``Resource`` child."""
-        self._shares[key] = share
+    def register(self, key: str, share_path: str) -> None:
+        """Add the share construct at ``share_path`` under its synth-stable ``key``; its
+        CloudFormation resource is the one below its ``Resource`` child."""
+        self._shares[key] = share_path
 
     def visit(self, node: IConstruct) -> None:
-        if node.node.path != self._stack.node.path or not self._shares:
+        """Chain the shares, once: when the CDK visits ``anchor`` (a construct of the stack
+        the aspect is added to) while preparing the stack."""
+        if node is not self._anchor or not self._shares:
             return
         graph = DependencyGraph(self._stack)
-        last_in_lane: dict[int, CfnResource] = {}
+        last_in_lane: dict[int, str] = {}
         for key in sorted(self._shares):
-            share = self._shares[key].node.find_child("Resource").node.default_child
-            assert isinstance(share, CfnResource)
+            share = graph.resource_under(f"{self._shares[key]}/Resource")
             lane = int(short_hash(key), 16) % self._lanes
             before = last_in_lane.get(lane)
             # A link share -> before closes a cycle when before already waits for share.
             if before is not None and not graph.waits_for(before, share):
-                share.node.add_dependency(before)
+                graph.resource(share).node.add_dependency(graph.resource(before))
                 graph.add_edge(share, before)
             last_in_lane[lane] = share

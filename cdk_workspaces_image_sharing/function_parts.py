@@ -95,11 +95,13 @@ def python_function(
     timeout: Duration,
     max_event_age: Duration,
     parts: SharingRole,
+    leave_out: tuple[str, ...],
     environment: dict[str, str] | None = None,
 ) -> tuple[lambda_.Function, lambda_.EventInvokeConfig]:
     """The function (Python 3.13, arm64, 256 MB, LOG_LEVEL INFO) on the handler asset, and its
     asynchronous invocation settings: no retries (a retried CloudFormation event would land
-    after the stack rolled back), and no event older than ``max_event_age``."""
+    after the stack rolled back), and no event older than ``max_event_age``. ``leave_out``:
+    the other function's modules (``handler_asset``)."""
     function = lambda_.Function(
         scope,
         "Function",
@@ -107,7 +109,7 @@ def python_function(
         runtime=lambda_.Runtime.PYTHON_3_13,
         architecture=lambda_.Architecture.ARM_64,
         handler=handler,
-        code=handler_code(),
+        code=handler_code(leave_out),
         memory_size=256,
         timeout=timeout,
         role=parts.role,

@@ -24,6 +24,7 @@ from cdk_workspaces_image_sharing.handler.organization_share import (
     LEDGER_CONSTRUCT_ID,
     LEDGER_TABLE_ENV,
 )
+from cdk_workspaces_image_sharing.handler_asset import PAIR_ONLY_MODULES
 from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
 from cdk_workspaces_image_sharing.tokens import is_literal, short_hash
 
@@ -111,6 +112,7 @@ class OrganizationSharingFunction(Construct):
             # A missed scheduled run is made up by the next one.
             max_event_age=ORGANIZATION_SERVICE_TIMEOUT,
             parts=parts,
+            leave_out=PAIR_ONLY_MODULES,
             environment={LEDGER_TABLE_ENV: self.ledger.table_name},
         )
 

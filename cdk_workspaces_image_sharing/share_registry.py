@@ -10,7 +10,7 @@ and Region may be the same: an account or Region unknown at synth matches every 
 
 from __future__ import annotations
 
-from aws_cdk import Aspects, Stack
+from aws_cdk import Aspects
 from constructs import Construct
 
 from cdk_workspaces_image_sharing.concurrency import ShareLanes
@@ -18,16 +18,10 @@ from cdk_workspaces_image_sharing.handler.image_account_pair import (
     ACCOUNT_ID_PROPERTY,
     IMAGE_ID_PROPERTY,
 )
+from cdk_workspaces_image_sharing.stack_facts import StackFacts, stack_facts
 from cdk_workspaces_image_sharing.tokens import is_literal, stable_key
 
 _ID = "WorkspaceImageShareRegistry"
-
-
-def _environment(stack: Stack) -> tuple[str | None, str | None]:
-    return (
-        stack.account if is_literal(stack.account) else None,
-        stack.region if is_literal(stack.region) else None,
-    )
 
 
 def _may_be_same(a: tuple[str | None, str | None], b: tuple[str | None, str | None]) -> bool:
@@ -48,11 +42,16 @@ class ShareRegistry(Construct):
     @classmethod
     def get_or_create(cls, scope: Construct) -> ShareRegistry:
         """The registry of ``scope``'s App, added to the App on first use."""
+        facts = stack_facts(scope)
+        known = facts.shared.get(_ID)
+        if isinstance(known, ShareRegistry):
+            return known
         root = scope.node.root
         existing = root.node.try_find_child(_ID)
-        if isinstance(existing, ShareRegistry):
-            return existing
-        return cls(root, _ID)  # type: ignore[arg-type]  # the root is a Construct
+        if not isinstance(existing, ShareRegistry):
+            existing = cls(root, _ID)  # type: ignore[arg-type]  # the root is a Construct
+        facts.shared[_ID] = existing
+        return existing
 
     def register_share(self, declaring: Construct, image_id: str, account_id: str) -> None:
         """Record that ``declaring`` shares ``image_id`` with ``account_id``, and chain its
@@ -60,29 +59,32 @@ class ShareRegistry(Construct):
 
         Raises ValueError naming both construct paths when the pair is already declared.
         """
-        stack = Stack.of(declaring)
+        facts = stack_facts(declaring)
+        stack_path, environment = facts.path, facts.environment
+        path = declaring.node.path
         key = f"{stable_key(declaring, image_id)}/{stable_key(declaring, account_id)}"
-        in_stack = self._keys.setdefault(stack.node.path, {})
+        in_stack = self._keys.setdefault(stack_path, {})
         first = in_stack.get(key)
         if first is None and is_literal(image_id) and is_literal(account_id):
-            environment = _environment(stack)
             declared = self._literals.setdefault((image_id, account_id), [])
-            first = next((path for env, path in declared if _may_be_same(env, environment)), None)
+            first = next((p for env, p in declared if _may_be_same(env, environment)), None)
             if first is None:
-                declared.append((environment, declaring.node.path))
+                declared.append((environment, path))
         if first is not None:
             raise ValueError(
-                f"{declaring.node.path}: {IMAGE_ID_PROPERTY} {image_id!r} is already shared "
+                f"{path}: {IMAGE_ID_PROPERTY} {image_id!r} is already shared "
                 f"with {ACCOUNT_ID_PROPERTY} {account_id!r} by {first}: expected each image and "
                 "account once per App and environment (deleting either would revoke the "
                 "other's share)"
             )
-        in_stack[key] = declaring.node.path
-        self._lanes_of(stack).register(key, declaring)
+        in_stack[key] = path
+        self._lanes_of(facts, declaring).register(key, path)
 
-    def _lanes_of(self, stack: Stack) -> ShareLanes:
-        lanes = self._lanes.get(stack.node.path)
+    def _lanes_of(self, facts: StackFacts, first_share: Construct) -> ShareLanes:
+        lanes = self._lanes.get(facts.path)
         if lanes is None:
-            lanes = self._lanes[stack.node.path] = ShareLanes(stack)
-            Aspects.of(stack).add(lanes)
+            lanes = self._lanes[facts.path] = ShareLanes(facts.stack, first_share)
+            # On one construct of the stack, not the stack: the CDK calls an aspect back for
+            # every construct it covers, and the lanes need one call.
+            Aspects.of(first_share).add(lanes)
         return lanes

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from constructs import Construct
 
 from cdk_workspaces_image_sharing.function_parts import python_function, sharing_role
-from cdk_workspaces_image_sharing.handler_asset import HANDLER
+from cdk_workspaces_image_sharing.handler_asset import HANDLER, ORGANIZATION_ONLY_MODULES
+from cdk_workspaces_image_sharing.stack_facts import stack_facts
 
 # A Create or Update makes one WorkSpaces call, which can take up to
 # workspaces_api.worst_case_call_seconds() (73 s) with retries, plus up to 30 s of AccessDenied
@@ -42,16 +43,23 @@ class SharingFunction(Construct):
             timeout=FUNCTION_TIMEOUT,
             max_event_age=ASYNC_MAX_EVENT_AGE,
             parts=parts,
+            leave_out=ORGANIZATION_ONLY_MODULES,
         )
+        self.service_token: str = self.function.function_arn
+        """The function's ARN, each share's ServiceToken."""
 
     @classmethod
     def get_or_create(cls, scope: Construct) -> SharingFunction:
         """The sharing function of ``scope``'s stack, added to the stack on first use."""
-        stack = Stack.of(scope)
-        existing = stack.node.try_find_child(_ID)
-        if isinstance(existing, SharingFunction):
-            return existing
-        return cls(stack, _ID)
+        facts = stack_facts(scope)
+        known = facts.shared.get(_ID)
+        if isinstance(known, SharingFunction):
+            return known
+        existing = facts.stack.node.try_find_child(_ID)
+        if not isinstance(existing, SharingFunction):
+            existing = cls(facts.stack, _ID)
+        facts.shared[_ID] = existing
+        return existing
 
     def serve(self, share: Construct) -> None:
         """Make ``share`` wait for everything its requests need: the function (through its

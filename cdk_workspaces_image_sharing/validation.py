@@ -7,7 +7,6 @@ ID: expected …``. From the value on they read as the deploy-time Reason does.
 
 from __future__ import annotations
 
-from aws_cdk import Stack
 from constructs import Construct
 
 from cdk_workspaces_image_sharing.handler.image_account_pair import (
@@ -16,6 +15,7 @@ from cdk_workspaces_image_sharing.handler.image_account_pair import (
     account_id_problem,
     image_id_problem,
 )
+from cdk_workspaces_image_sharing.stack_facts import stack_facts
 from cdk_workspaces_image_sharing.tokens import is_literal
 
 
@@ -36,11 +36,8 @@ def check_account_id(
     malformed or is the stack's own account (when that is known)."""
     if not is_literal(account_id):
         return
-    owner = Stack.of(scope).account
     problem = account_id_problem(
-        account_id,
-        owner if is_literal(owner) else None,
-        field=f"{keyword} ({ACCOUNT_ID_PROPERTY})",
+        account_id, stack_facts(scope).account, field=f"{keyword} ({ACCOUNT_ID_PROPERTY})"
     )
     if problem:
         raise ValueError(f"{scope.node.path}: {problem}")

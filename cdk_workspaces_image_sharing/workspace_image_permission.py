@@ -80,18 +80,22 @@ class WorkspaceImagePermission(Construct):
         check_account_id(self, shared_account_id)
         ShareRegistry.get_or_create(self).register_share(self, image_id, shared_account_id)
         provider = SharingFunction.get_or_create(self)
-        self.image_arn: str = image_arn(self, image_id)
-        """ARN of the shared image."""
+        self._image_id = image_id
         self.resource = CustomResource(
             self,
             "Resource",
-            service_token=provider.function.function_arn,
+            service_token=provider.service_token,
             resource_type=RESOURCE_TYPE,
             properties=ImageAccountPair(image_id, shared_account_id).properties(),
             removal_policy=removal_policy or RemovalPolicy.DESTROY,
             service_timeout=SERVICE_TIMEOUT,
         )
         provider.serve(self.resource)
+
+    @property
+    def image_arn(self) -> str:
+        """ARN of the shared image."""
+        return image_arn(self, self._image_id)
 
     @property
     def image_id(self) -> str:

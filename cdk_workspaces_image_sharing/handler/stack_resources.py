@@ -6,7 +6,9 @@ swap accounts, an account moved between constructs). CloudFormation then Deletes
 resource: that Delete must not revoke a pair another live resource still declares.
 
 Cost: one DescribeStacks per Delete. A stack being deleted (``DELETE_IN_PROGRESS``, or
-``ROLLBACK_IN_PROGRESS`` after a failed creation) loses every resource, so nothing is listed.
+``ROLLBACK_IN_PROGRESS`` after a failed creation) loses every resource, so nothing is listed;
+such a stack never becomes live again (it can only be deleted), so the container remembers it
+and its later Deletes read nothing at all.
 Otherwise the stack's resources are listed with ListStackResources, every page (not
 DescribeStackResources, which stops at 100). In a cleanup phase no resource gains a physical
 ID, so one listing per stack operation is kept for the container's later Deletes; it is only
@@ -58,6 +60,8 @@ class _Listing:
 
 # One listing per container, for the cleanup phase of one stack operation.
 _cached: _Listing | None = None
+# Stacks this container saw being deleted, or rolled back after a failed creation.
+_going_away: set[str] = set()
 
 
 def _describe_stack(client: Any, stack_id: str) -> dict[str, Any]:
@@ -108,11 +112,14 @@ def other_live_holder(
     Raises StackUnreadable when CloudFormation cannot be read.
     """
     global _cached
+    if stack_id in _going_away:
+        return None
     deadline = clock() + READ_BUDGET_SECONDS
     try:
         stack = _describe_stack(client, stack_id)
         status = str(stack.get("StackStatus", ""))
         if status in STACK_GOING_AWAY:
+            _going_away.add(stack_id)
             return None
         operation = (stack_id, status, str(stack.get("LastUpdatedTime", "")))
         cleanup = status.endswith(_CLEANUP_SUFFIX)

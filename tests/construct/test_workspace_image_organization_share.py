@@ -15,6 +15,7 @@ from aws_cdk.assertions import Template
 from cdk_workspaces_image_sharing import (
     WorkspaceImageOrganizationReaderRole,
     WorkspaceImageOrganizationShare,
+    WorkspaceImagePermission,
 )
 from cdk_workspaces_image_sharing.handler.organization_share import (
     RESOURCE_TYPE,
@@ -196,3 +197,22 @@ def test_the_reader_role_refuses_a_malformed_image_account() -> None:
     stack = cdk.Stack(cdk.App(), "Reader")
     with pytest.raises(ValueError, match=re.escape("image_account_ids[0] (SharedAccountId) '1'")):
         WorkspaceImageOrganizationReaderRole(stack, "Reader", image_account_ids=["1"])
+
+
+def test_each_function_ships_only_its_own_modules(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path), context={"aws:cdk:enable-asset-metadata": True})
+    stack = cdk.Stack(app, "Both", env=ENV)
+    WorkspaceImageOrganizationShare(stack, "Org", image_id=IMAGE, organizational_unit_ids=[OU])
+    WorkspaceImagePermission(stack, "Pair", image_id=IMAGE, shared_account_id="111122223333")
+    app.synth()
+    functions = of_type(template(tmp_path, "Both"), "AWS::Lambda::Function")
+    shipped = {
+        f["Properties"]["Handler"]: {
+            p.name for p in (tmp_path / f["Metadata"]["aws:asset:path"]).glob("*.py")
+        }
+        for f in functions
+    }
+    assert "organization_index.py" in shipped["organization_index.handler"]
+    assert "index.py" not in shipped["organization_index.handler"]
+    assert "index.py" in shipped["index.handler"]
+    assert not {"organization_index.py", "share_ledger.py", "pacing.py"} & shipped["index.handler"]

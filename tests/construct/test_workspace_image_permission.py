@@ -16,7 +16,10 @@ from cdk_workspaces_image_sharing.function_parts import (
     IMAGE_PERMISSION_ACTIONS,
     STACK_READ_ACTIONS,
 )
-from cdk_workspaces_image_sharing.handler_asset import handler_module_names
+from cdk_workspaces_image_sharing.handler_asset import (
+    ORGANIZATION_ONLY_MODULES,
+    handler_module_names,
+)
 from cdk_workspaces_image_sharing.sharing_function import SERVICE_TIMEOUT
 from rehearsal.iam_check import is_allowed
 from tests.support.apps import SynthesizedStack
@@ -136,7 +139,9 @@ def test_asset_holds_the_handler_and_crhelper_but_not_boto3(
     function = next(iter(three_shares.template.find_resources("AWS::Lambda::Function").values()))
     asset = Path(three_shares.assembly_dir) / function["Metadata"]["aws:asset:path"]
     names = {p.name for p in asset.iterdir()}
-    assert {f"{name}.py" for name in handler_module_names()} | {"crhelper"} <= names
+    assert {f"{name}.py" for name in handler_module_names(ORGANIZATION_ONLY_MODULES)} | {
+        "crhelper"
+    } == names  # the organization share's modules are in its own function's asset
     assert not names & {"boto3", "botocore", "__pycache__"}
     assert (asset / "crhelper" / "resource_helper.py").is_file()
     assert (asset / "crhelper" / "LICENSE").is_file()

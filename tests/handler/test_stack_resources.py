@@ -69,6 +69,9 @@ def test_a_stack_going_away_is_not_listed(
     assert holder(stack_resources, client, stack, "Me") is None
     assert aws.faults.calls["DescribeStacks"] == 1
     assert aws.faults.calls["ListStackResources"] == 0
+    # Such a stack is never live again: the container's later Deletes read nothing.
+    assert holder(stack_resources, client, stack, "Another") is None
+    assert aws.faults.calls["DescribeStacks"] == 1
 
 
 def test_one_listing_serves_a_cleanup_phase_until_it_names_a_holder(

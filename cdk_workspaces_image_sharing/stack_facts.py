@@ -1,0 +1,51 @@
+"""What the constructs need to know of a stack, read once per stack.
+
+Every question to the CDK is a round trip to its Node process; a stack of hundreds of shares
+would otherwise ask the same ones hundreds of times.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import Stack
+from constructs import IConstruct
+
+from cdk_workspaces_image_sharing.tokens import is_literal
+
+
+@dataclass
+class StackFacts:
+    """A stack, its construct path, and its account and Region when known at synth (None when
+    they are tokens). ``shared`` holds per-stack objects the constructs find or make once
+    (the sharing function, the App's registry)."""
+
+    stack: Stack
+    path: str
+    account: str | None
+    region: str | None
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def environment(self) -> tuple[str | None, str | None]:
+        return (self.account, self.region)
+
+
+_FACTS: weakref.WeakKeyDictionary[Stack, StackFacts] = weakref.WeakKeyDictionary()
+
+
+def stack_facts(scope: IConstruct) -> StackFacts:
+    """The facts of ``scope``'s stack (read on first use)."""
+    stack = Stack.of(scope)
+    facts = _FACTS.get(stack)
+    if facts is None:
+        account, region = stack.account, stack.region
+        facts = _FACTS[stack] = StackFacts(
+            stack,
+            stack.node.path,
+            account if is_literal(account) else None,
+            region if is_literal(region) else None,
+        )
+    return facts
