@@ -157,14 +157,18 @@ class ShareLanes:
         the aspect is added to) while preparing the stack."""
         if node is not self._anchor or not self._shares:
             return
-        graph = DependencyGraph(self._stack)
-        last_in_lane: dict[int, str] = {}
+        lanes: dict[int, list[str]] = {}
         for key in sorted(self._shares):
-            share = graph.resource_under(f"{self._shares[key]}/Resource")
-            lane = int(short_hash(key), 16) % self._lanes
-            before = last_in_lane.get(lane)
-            # A link share -> before closes a cycle when before already waits for share.
-            if before is not None and not graph.waits_for(before, share):
-                graph.resource(share).node.add_dependency(graph.resource(before))
-                graph.add_edge(share, before)
-            last_in_lane[lane] = share
+            lanes.setdefault(int(short_hash(key), 16) % self._lanes, []).append(key)
+        if all(len(keys) == 1 for keys in lanes.values()):
+            return  # no lane holds two shares: nothing to chain, no tree to read
+        graph = DependencyGraph(self._stack)
+        for keys in lanes.values():
+            before: str | None = None
+            for key in keys:
+                share = graph.resource_under(f"{self._shares[key]}/Resource")
+                # A link share -> before closes a cycle when before already waits for share.
+                if before is not None and not graph.waits_for(before, share):
+                    graph.resource(share).node.add_dependency(graph.resource(before))
+                    graph.add_edge(share, before)
+                before = share

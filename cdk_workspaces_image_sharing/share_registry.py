@@ -40,9 +40,9 @@ class ShareRegistry(Construct):
         self._lanes: dict[str, ShareLanes] = {}
 
     @classmethod
-    def get_or_create(cls, scope: Construct) -> ShareRegistry:
+    def get_or_create(cls, scope: Construct, facts: StackFacts | None = None) -> ShareRegistry:
         """The registry of ``scope``'s App, added to the App on first use."""
-        facts = stack_facts(scope)
+        facts = facts or stack_facts(scope)
         known = facts.shared.get(_ID)
         if isinstance(known, ShareRegistry):
             return known
@@ -53,13 +53,19 @@ class ShareRegistry(Construct):
         facts.shared[_ID] = existing
         return existing
 
-    def register_share(self, declaring: Construct, image_id: str, account_id: str) -> None:
+    def register_share(
+        self,
+        declaring: Construct,
+        image_id: str,
+        account_id: str,
+        facts: StackFacts | None = None,
+    ) -> None:
         """Record that ``declaring`` shares ``image_id`` with ``account_id``, and chain its
         CloudFormation resource (its ``Resource`` child, made next) into its stack's lane.
 
         Raises ValueError naming both construct paths when the pair is already declared.
         """
-        facts = stack_facts(declaring)
+        facts = facts or stack_facts(declaring)
         stack_path, environment = facts.path, facts.environment
         path = declaring.node.path
         key = f"{stable_key(declaring, image_id)}/{stable_key(declaring, account_id)}"

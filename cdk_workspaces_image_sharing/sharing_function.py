@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from aws_cdk import Duration
 from constructs import Construct
 
 from cdk_workspaces_image_sharing.function_parts import python_function, sharing_role
 from cdk_workspaces_image_sharing.handler_asset import HANDLER, ORGANIZATION_ONLY_MODULES
-from cdk_workspaces_image_sharing.stack_facts import stack_facts
+from cdk_workspaces_image_sharing.stack_facts import StackFacts, stack_facts
 
 # A Create or Update makes one WorkSpaces call, which can take up to
 # workspaces_api.worst_case_call_seconds() (73 s) with retries, plus up to 30 s of AccessDenied
@@ -20,6 +22,9 @@ SERVICE_TIMEOUT = Duration.minutes(5)
 # No event older than the custom resource's ServiceTimeout (Lambda's minimum is 60 s).
 ASYNC_MAX_EVENT_AGE = SERVICE_TIMEOUT
 _ID = "WorkspaceImageSharingFunction"
+# True while a construct that has made all its shares wait for the function's settings (one
+# dependency on itself covers its children) declares them.
+served_by_parent: ContextVar[bool] = ContextVar("served_by_parent", default=False)
 
 
 class SharingFunction(Construct):
@@ -49,9 +54,9 @@ class SharingFunction(Construct):
         """The function's ARN, each share's ServiceToken."""
 
     @classmethod
-    def get_or_create(cls, scope: Construct) -> SharingFunction:
+    def get_or_create(cls, scope: Construct, facts: StackFacts | None = None) -> SharingFunction:
         """The sharing function of ``scope``'s stack, added to the stack on first use."""
-        facts = stack_facts(scope)
+        facts = facts or stack_facts(scope)
         known = facts.shared.get(_ID)
         if isinstance(known, SharingFunction):
             return known

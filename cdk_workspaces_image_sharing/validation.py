@@ -15,7 +15,7 @@ from cdk_workspaces_image_sharing.handler.image_account_pair import (
     account_id_problem,
     image_id_problem,
 )
-from cdk_workspaces_image_sharing.stack_facts import stack_facts
+from cdk_workspaces_image_sharing.stack_facts import StackFacts, stack_facts
 from cdk_workspaces_image_sharing.tokens import is_literal
 
 
@@ -30,14 +30,19 @@ def check_image_id(scope: Construct, image_id: object, keyword: str = "image_id"
 
 
 def check_account_id(
-    scope: Construct, account_id: object, keyword: str = "shared_account_id"
+    scope: Construct,
+    account_id: object,
+    keyword: str = "shared_account_id",
+    facts: StackFacts | None = None,
 ) -> None:
     """Raise ValueError naming the construct path and ``keyword`` when a literal account ID is
     malformed or is the stack's own account (when that is known)."""
     if not is_literal(account_id):
         return
     problem = account_id_problem(
-        account_id, stack_facts(scope).account, field=f"{keyword} ({ACCOUNT_ID_PROPERTY})"
+        account_id,
+        (facts or stack_facts(scope)).account,
+        field=f"{keyword} ({ACCOUNT_ID_PROPERTY})",
     )
     if problem:
         raise ValueError(f"{scope.node.path}: {problem}")

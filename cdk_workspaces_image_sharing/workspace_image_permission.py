@@ -12,7 +12,12 @@ from cdk_workspaces_image_sharing.handler.image_account_pair import (
     ImageAccountPair,
 )
 from cdk_workspaces_image_sharing.share_registry import ShareRegistry
-from cdk_workspaces_image_sharing.sharing_function import SERVICE_TIMEOUT, SharingFunction
+from cdk_workspaces_image_sharing.sharing_function import (
+    SERVICE_TIMEOUT,
+    SharingFunction,
+    served_by_parent,
+)
+from cdk_workspaces_image_sharing.stack_facts import stack_facts
 from cdk_workspaces_image_sharing.validation import check_account_id, check_image_id
 
 
@@ -76,10 +81,12 @@ class WorkspaceImagePermission(Construct):
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        facts = stack_facts(self)
         check_image_id(self, image_id)
-        check_account_id(self, shared_account_id)
-        ShareRegistry.get_or_create(self).register_share(self, image_id, shared_account_id)
-        provider = SharingFunction.get_or_create(self)
+        check_account_id(self, shared_account_id, facts=facts)
+        registry = ShareRegistry.get_or_create(self, facts)
+        registry.register_share(self, image_id, shared_account_id, facts)
+        provider = SharingFunction.get_or_create(self, facts)
         self._image_id = image_id
         self.resource = CustomResource(
             self,
@@ -90,7 +97,8 @@ class WorkspaceImagePermission(Construct):
             removal_policy=removal_policy or RemovalPolicy.DESTROY,
             service_timeout=SERVICE_TIMEOUT,
         )
-        provider.serve(self.resource)
+        if not served_by_parent.get():
+            provider.serve(self.resource)
 
     @property
     def image_arn(self) -> str:
