@@ -6,9 +6,10 @@ A share's lane comes from a hash of what it shares (not its position), and share
 in a lane by the same key: reordering declarations changes nothing, and removing a share only
 changes the DependsOn of the one after it (which CloudFormation applies without an Update).
 
-Lanes never override the user's own ordering: a lane link that would close a dependency cycle
-(through DependsOn, ``node.add_dependency``, Ref, Fn::GetAtt or Fn::Sub, via any resource of
-the stack) is left out, and that share starts a new stretch of its lane.
+A stack with no more shares than lanes needs no chains: they are only made from the eleventh
+share on. Lanes never override the user's own ordering: a lane link that would close a
+dependency cycle (through DependsOn, ``node.add_dependency``, Ref, Fn::GetAtt or Fn::Sub, via
+any resource of the stack) is left out, and that share starts a new stretch of its lane.
 """
 
 from __future__ import annotations
@@ -155,8 +156,8 @@ class ShareLanes:
     def visit(self, node: IConstruct) -> None:
         """Chain the shares, once: when the CDK visits ``anchor`` (a construct of the stack
         the aspect is added to) while preparing the stack."""
-        if node is not self._anchor or not self._shares:
-            return
+        if node is not self._anchor or len(self._shares) <= self._lanes:
+            return  # no more shares than lanes: CloudFormation never runs more at once
         lanes: dict[int, list[str]] = {}
         for key in sorted(self._shares):
             lanes.setdefault(int(short_hash(key), 16) % self._lanes, []).append(key)

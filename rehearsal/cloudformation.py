@@ -36,6 +36,7 @@ class CloudFormation:
 
     def __init__(self, aws: LocalAws, service_token: str = "arn:aws:lambda:::function:x") -> None:
         self._s3 = aws.client("s3")
+        self._faults = aws.faults
         self._service_token = service_token
         self._bucket_ready = False
 
@@ -55,11 +56,8 @@ class CloudFormation:
         a presigned S3 PUT URL to answer on."""
         token = service_token or self._service_token
         if not self._bucket_ready:
+            # The fault layer keeps every accepted answer (a second one too) as it passes.
             self._s3.create_bucket(Bucket=RESPONSE_BUCKET)
-            # Versioned, so that a second answer to one request shows up instead of replacing.
-            self._s3.put_bucket_versioning(
-                Bucket=RESPONSE_BUCKET, VersioningConfiguration={"Status": "Enabled"}
-            )
             self._bucket_ready = True
         request_id = str(uuid.uuid4())
         event: dict[str, Any] = {
@@ -83,17 +81,8 @@ class CloudFormation:
         return event
 
     def responses(self, event: dict[str, Any]) -> list[bytes]:
-        """Every answer PUT for ``event``, oldest first."""
-        key = event["RequestId"]
-        listing = self._s3.list_object_versions(Bucket=RESPONSE_BUCKET, Prefix=key)
-        versions = sorted(listing.get("Versions", []), key=lambda version: version["LastModified"])
-        return [
-            self._s3.get_object(Bucket=RESPONSE_BUCKET, Key=key, VersionId=v["VersionId"])[
-                "Body"
-            ].read()
-            for v in versions
-            if v["Key"] == key
-        ]
+        """Every answer PUT for ``event`` and accepted, oldest first."""
+        return list(self._faults.answers.get(event["RequestId"], []))
 
     def response(self, event: dict[str, Any], log: str = "") -> Response:
         """The handler's answer to ``event``, checked against CloudFormation's rules; ``log``

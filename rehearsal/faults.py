@@ -102,6 +102,8 @@ class FaultLayer:
         self._seen_bodies: Counter[tuple[str, bytes]] = Counter()
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
+        # Every answer PUT to the response bucket and accepted, by object key, oldest first.
+        self.answers: dict[str, list[bytes]] = {}
 
     def inject(self, *faults: Fault) -> None:
         """Queue faults; each applies to the next ``times`` matching requests."""
@@ -177,12 +179,29 @@ class FaultLayer:
     def _serve(
         self, environ: dict[str, Any], start_response: StartResponse, target: str, body: bytes
     ) -> Iterable[bytes]:
+        if target == RESPONSE_URL:
+            return self._app(environ, self._recording(environ, start_response, body))
         caller = iam_check.caller(str(environ.get("HTTP_AUTHORIZATION", "")))
         if caller is not None and caller.service == "workspaces":
             return self._workspaces(environ, start_response, caller, target, body)
         if caller is not None and caller.service == "cloudformation":
             return self._cloudformation(start_response, caller, target, body)
         return self._app(environ, start_response)
+
+    def _recording(
+        self, environ: dict[str, Any], start_response: StartResponse, body: bytes
+    ) -> StartResponse:
+        """Keep an answer the bucket accepts, so reading it back needs no S3 listing (moto
+        copies every stored version to list one key's)."""
+        key = str(environ.get("PATH_INFO", "")).removeprefix(f"/{self._response_bucket}/")
+
+        def start(status: str, headers: Any, *rest: Any) -> Any:
+            if status.startswith("2"):
+                with self._lock:
+                    self.answers.setdefault(key, []).append(body)
+            return start_response(status, headers, *rest)
+
+        return start
 
     def _workspaces(
         self,

@@ -103,6 +103,7 @@ class LocalAws:
     def reset(self) -> None:
         """Forget every resource, stand-in stack, enforced role and queued fault."""
         self.faults.clear()
+        self.faults.answers.clear()
         self.faults.roles = RoleDirectory()
         self.faults.stacks = CloudFormationReads()
         import urllib.request

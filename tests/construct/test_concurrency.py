@@ -7,9 +7,11 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Template
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission, WorkspaceImageShare
 from cdk_workspaces_image_sharing.concurrency import MAX_CONCURRENT_SHARES
+from cdk_workspaces_image_sharing.handler.image_account_pair import RESOURCE_TYPE
 from tests.support.values import sample_accounts
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
@@ -90,3 +92,15 @@ def test_without_user_dependencies_every_lane_is_a_chain() -> None:
     WorkspaceImageShare(stack, "Share", image_id=IMAGE, account_ids=sample_accounts(40))
     links = lane_pairs(stack)
     assert len(links) == 40 - MAX_CONCURRENT_SHARES
+
+
+def test_no_more_shares_than_lanes_need_no_chain() -> None:
+    stack = cdk.Stack(cdk.App(), "Few", env=ENV)
+    WorkspaceImageShare(
+        stack, "Share", image_id=IMAGE, account_ids=sample_accounts(MAX_CONCURRENT_SHARES)
+    )
+    template = Template.from_stack(stack).to_json()
+    shares = [r for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE]
+    share_ids = {lid for lid, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE}
+    assert len(shares) == MAX_CONCURRENT_SHARES
+    assert not any(set(r.get("DependsOn", [])) & share_ids for r in shares)
