@@ -338,10 +338,9 @@ def lifecycle_section(lifecycle: dict[str, Any]) -> list[str]:
         f"| {lifecycle['total_seconds']:.0f} | {lifecycle['synth_seconds']:.0f} | "
         f"{peak['process']:.0f} MiB | {peak['synth']:.0f} MiB | {peak['lambda']:.0f} MiB |",
         "",
-        "The endpoint and stand-in process's peak, and much of the later operations' wall time, "
-        "are the stand-in's own: it reads each answer from the versioned response bucket with "
-        "ListObjectVersions, which moto answers by copying every answer stored so far (several "
-        "such reads at once), so its cost grows with the events already answered.",
+        "The endpoint and stand-in process's peak is the stand-in's own (moto's state and the "
+        "answers it keeps); the fault layer keeps each answer as it passes, so reading one "
+        "back costs nothing however many were given.",
         "",
         f"Times are medians of {runs} runs." if runs > 1 else "The lifecycle ran once.",
         "",

@@ -4,6 +4,7 @@ some organizational units, and kept in step with them on a schedule."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeGuard
 
 from aws_cdk import Aws, CfnResource, CustomResource, Duration, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_events as events
@@ -36,6 +37,12 @@ from cdk_workspaces_image_sharing.validation import check_image_id
 from cdk_workspaces_image_sharing.workspace_image_permission import image_arn
 
 DEFAULT_SYNC_INTERVAL = Duration.hours(1)
+
+
+def _is_list_token(value: object) -> TypeGuard[list[str]]:
+    """A whole list known only at deploy time (a ``CommaDelimitedList``): the schedule's input
+    carries it joined with commas, which the handler reads as the list."""
+    return isinstance(value, list) and Token.is_unresolved(value)
 
 
 class WorkspaceImageOrganizationShare(Construct):
@@ -216,7 +223,7 @@ class WorkspaceImageOrganizationShare(Construct):
         resource = self.resource.node.default_child
         assert isinstance(resource, CfnResource)
         scheduled_properties = {
-            name: Fn.join(",", value) if Token.is_unresolved(value) else value  # type: ignore[arg-type]
+            name: Fn.join(",", value) if _is_list_token(value) else value
             for name, value in properties.items()
         }
         return events.Rule(

@@ -46,8 +46,12 @@ from pacing import Pacer  # noqa: E402
 from share_ledger import ShareLedger  # noqa: E402
 
 logger = logging.getLogger(__name__)
-# Left unused at the end of a run, to answer CloudFormation and write the summary.
-TIME_MARGIN_SECONDS = 30.0
+# Left unused at the end of a run: the pacer starts no call later than this before the
+# Timeout, so the slowest call (every retry, and a grant's AccessDenied window) still ends in
+# time to answer CloudFormation and write the summary.
+TIME_MARGIN_SECONDS = (
+    workspaces_api.worst_case_call_seconds() + workspaces_api.ACCESS_DENIED_RETRY_SECONDS + 10.0
+)
 
 helper: CfnResource = cfn_requests.answering_once()
 
@@ -78,7 +82,7 @@ def _services(stack_id: str, logical_id: str, role_arn: str | None, context: Any
 
     remaining = context.get_remaining_time_in_millis() / 1000
     return Services(
-        organizations=organization_accounts.organizations_client(_SESSION, role_arn),
+        organizations=lambda: organization_accounts.organizations_client(_SESSION, role_arn),
         workspaces=_WORKSPACES,
         ledger=_LEDGER,
         pacer=Pacer.for_remaining_time(remaining, TIME_MARGIN_SECONDS),
@@ -96,7 +100,8 @@ def _answer(summary: RunSummary) -> None:
     )
     summary.report()
     if summary.failed:
-        raise RuntimeError(f"{summary.failed} failed: {'; '.join(summary.problems)}")
+        # crhelper keeps the Reason's last 240 characters: the problems first, the count last.
+        raise RuntimeError(f"{'; '.join(summary.problems)} ({summary.failed} failed)")
 
 
 def _apply(event: dict[str, Any], context: Any) -> str:

@@ -162,8 +162,10 @@ class OrganizationShareConfig:
     def configuration_id(self, stack_id: str, logical_id: str) -> str:
         """The physical ID of this configuration of this resource:
         ``<ImageId>/organization/<16 hex digits>``, a hash of the stack, the logical ID and
-        the configuration. A changed configuration, a renamed resource or another stack gets
-        another ID, so CloudFormation's cleanup Delete releases exactly the old one's shares."""
+        what decides the wanted accounts (image, parents, nesting, extra and excluded
+        accounts). A changed scope, a renamed resource or another stack gets another ID, so
+        CloudFormation's cleanup Delete releases exactly the old one's shares; a changed
+        revocation bound or reader role keeps the ID (the same accounts are wanted)."""
         canonical = json.dumps([stack_id, logical_id, self._canonical()], sort_keys=True)
         digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
         return f"{self.image_id}/organization/{digest}"
@@ -175,8 +177,6 @@ class OrganizationShareConfig:
             "nested": self.include_nested,
             "accounts": list(self.account_ids),
             "excluded": list(self.exclude_account_ids),
-            "bound": self.max_revocations_per_run,
-            "role": self.organizations_role_arn,
         }
 
 

@@ -27,7 +27,7 @@ import workspaces_api
 from image_account_pair import ImageAccountPair
 from organization_share import OrganizationShareConfig, wanted_accounts
 from pacing import Pacer
-from share_ledger import ShareLedger
+from share_ledger import GRANTED, ShareLedger
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class RunSummary:
 class Services:
     """The clients and helpers a run uses."""
 
-    organizations: Any
+    organizations: Callable[[], Any]  # makes the client (assuming a role may fail)
     workspaces: Any
     ledger: ShareLedger
     pacer: Pacer
@@ -114,19 +114,49 @@ def share_with_organization(
     trigger: str,
 ) -> RunSummary:
     """Grant every wanted account; on a scheduled run (``trigger == "Scheduled"``) then
-    revoke what the configuration holds and no longer wants, within the bound."""
-    scheduled = trigger == "Scheduled"
+    revoke what the configuration alone holds and no longer wants, within the bound. Any
+    failure is recorded in the summary (which is always returned, to be reported)."""
     summary = RunSummary(trigger, configuration_id, config.image_id)
     try:
+        _share(config, configuration_id, owner_account, services, summary)
+    except Exception as error:  # the run stops; what it did is in the ledger and the summary
+        summary.fail(f"run stopped: {type(error).__name__}: {error}")
+    return summary
+
+
+def stop_sharing_with_organization(
+    image_id: str, configuration_id: str, services: Services
+) -> RunSummary:
+    """Release everything the configuration holds (a CloudFormation Delete: not bounded).
+    Any failure is recorded in the summary."""
+    summary = RunSummary("Delete", configuration_id, image_id)
+    try:
+        services.ledger.mark_deleted(configuration_id)
+        for account in sorted(services.ledger.holdings(image_id, configuration_id)):
+            _release(image_id, account, configuration_id, services, summary, scheduled=False)
+    except Exception as error:
+        summary.fail(f"run stopped: {type(error).__name__}: {error}")
+    return summary
+
+
+def _share(
+    config: OrganizationShareConfig,
+    configuration_id: str,
+    owner_account: str,
+    services: Services,
+    summary: RunSummary,
+) -> None:
+    scheduled = summary.trigger == "Scheduled"
+    try:
         resolved = organization_accounts.resolve_accounts(
-            services.organizations, config.parent_ids, config.include_nested
+            services.organizations(), config.parent_ids, config.include_nested
         )
     except organization_accounts.OrganizationsReadError as error:
         summary.fail(f"Organizations could not be read, nothing changed: {error}")
-        return summary
+        return
     if not resolved.accounts:
         summary.fail("the organizational units hold no active account: nothing changed")
-        return summary
+        return
     wanted = wanted_accounts(config, sorted(resolved.accounts), owner_account)
     summary.in_scope = len(wanted)
     listed = workspaces_api.shared_accounts(services.workspaces, config.image_id)
@@ -136,32 +166,29 @@ def share_with_organization(
         )
         if wants.skipped:
             summary.problems.append("the configuration was deleted meanwhile: run stopped")
-            return summary
+            return
         if wants.must_grant:
             _grant(ImageAccountPair(config.image_id, account), configuration_id, services, summary)
-    if scheduled:
-        stale = services.ledger.holdings(config.image_id, configuration_id) - wanted
-        if len(stale) > config.max_revocations_per_run:
-            summary.withheld = len(stale)
-            summary.fail(
-                f"{len(stale)} accounts left the scope, more than MaxRevocationsPerRun "
-                f"({config.max_revocations_per_run}): revoked none of them"
-            )
-        else:
-            for account in sorted(stale):
-                _release(config.image_id, account, configuration_id, services, summary, True)
-    return summary
-
-
-def stop_sharing_with_organization(
-    image_id: str, configuration_id: str, services: Services
-) -> RunSummary:
-    """Release everything the configuration holds (a CloudFormation Delete: not bounded)."""
-    summary = RunSummary("Delete", configuration_id, image_id)
-    services.ledger.mark_deleted(configuration_id)
-    for account in sorted(services.ledger.holdings(image_id, configuration_id)):
-        _release(image_id, account, configuration_id, services, summary, False)
-    return summary
+    if not scheduled:
+        return
+    stale = services.ledger.holdings(config.image_id, configuration_id) - wanted
+    pairs = services.ledger.pairs(config.image_id)
+    # Only what this configuration alone holds and granted would be revoked: the bound counts
+    # those (releasing the rest changes nothing in WorkSpaces).
+    revocable = [
+        a
+        for a in stale
+        if pairs.get(a, (frozenset(), ""))[0] == {configuration_id} and pairs[a][1] == GRANTED
+    ]
+    if len(revocable) > config.max_revocations_per_run:
+        summary.withheld = len(revocable)
+        summary.fail(
+            f"{len(revocable)} shares would be revoked, more than MaxRevocationsPerRun "
+            f"({config.max_revocations_per_run}): revoked none"
+        )
+        return
+    for account in sorted(stale):
+        _release(config.image_id, account, configuration_id, services, summary, scheduled=True)
 
 
 def _grant(
@@ -193,7 +220,8 @@ def _release(
     configuration_id: str,
     services: Services,
     summary: RunSummary,
-    keep_when_unreadable: bool,
+    *,
+    scheduled: bool,
 ) -> None:
     """Drop the configuration from the pair's holders; revoke when it was the last holder,
     this tool granted it, and no other live resource of the stack declares it."""
@@ -205,8 +233,8 @@ def _release(
     try:
         holder = services.held_elsewhere(pair.physical_id)
     except Exception as error:  # stack_resources.StackUnreadable
-        if keep_when_unreadable:
-            _hold_again(pair, configuration_id, services)
+        if scheduled:  # a scheduled run fails closed; a Delete revokes (see stack_resources)
+            _hold_again(pair, configuration_id, services, scheduled)
             summary.fail(f"kept {pair.physical_id}: the stack could not be read ({error})")
             return
         logger.warning("could not read the stack (%s): revoking %s anyway", error, pair.physical_id)
@@ -219,12 +247,18 @@ def _release(
     try:
         workspaces_api.revoke(services.workspaces, pair)
     except workspaces_api.ImagePermissionError as error:
-        _hold_again(pair, configuration_id, services)
+        _hold_again(pair, configuration_id, services, scheduled)
         summary.fail(str(error))
         return
     summary.revoked += 1
 
 
-def _hold_again(pair: ImageAccountPair, configuration_id: str, services: Services) -> None:
-    """Record the pair as granted and held again, so a later run retries the revoke."""
-    services.ledger.want(pair.image_id, pair.account_id, configuration_id, False, scheduled=False)
+def _hold_again(
+    pair: ImageAccountPair, configuration_id: str, services: Services, scheduled: bool
+) -> None:
+    """Record the pair as granted and held again, so a later run (or a retried Delete)
+    retries the revoke. A scheduled run does so only while the configuration is live, so it
+    cannot re-add a holder after the configuration's Delete."""
+    services.ledger.want(
+        pair.image_id, pair.account_id, configuration_id, False, scheduled=scheduled
+    )

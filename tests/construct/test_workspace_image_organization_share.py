@@ -157,6 +157,24 @@ def test_the_schedule_sends_the_resources_own_properties_with_its_stack_and_logi
     assert "ServiceToken" not in text
 
 
+def test_string_tokens_reach_the_schedule_as_they_are() -> None:
+    """Only a whole-list token is joined with commas; a string token (a parameter) is not."""
+    stack = cdk.Stack(cdk.App(), "Params", env=ENV)
+    image = cdk.CfnParameter(stack, "Image").value_as_string
+    role = cdk.CfnParameter(stack, "Reader").value_as_string
+    WorkspaceImageOrganizationShare(
+        stack, "Share", image_id=image, organizational_unit_ids=[OU], organizations_role_arn=role
+    )
+    (rule,) = [
+        r
+        for r in Template.from_stack(stack).to_json()["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule"
+    ]
+    parts = rule["Properties"]["Targets"][0]["Input"]["Fn::Join"][1]
+    assert {"Ref": "Image"} in parts and {"Ref": "Reader"} in parts
+    assert "Fn::Join" not in json.dumps(parts)
+
+
 def test_no_schedule_when_sync_interval_is_none() -> None:
     stack = cdk.Stack(cdk.App(), "Once", env=ENV)
     WorkspaceImageOrganizationShare(

@@ -130,7 +130,7 @@ def test_a_scheduled_run_past_the_revocation_bound_revokes_nothing(
         move(aws, sample, account, "Team", "Elsewhere")
     function.scheduled_run(config)
     assert function.shared() == shared
-    assert "2 accounts left the scope, more than MaxRevocationsPerRun (1)" in caplog.text
+    assert "2 shares would be revoked, more than MaxRevocationsPerRun (1)" in caplog.text
 
 
 def test_an_update_only_grants_and_its_cleanup_releases_what_the_new_one_drops(
@@ -213,3 +213,23 @@ def test_a_scheduled_run_overlapping_an_update_and_its_cleanup_loses_nothing(
     ledger = function.modules["share_ledger"].ShareLedger(aws.client("dynamodb"), function.table)
     assert ledger.holdings(function.image_id, created.physical_id) == set()
     assert ledger.holdings(function.image_id, updated.physical_id) == wanted
+
+
+def test_a_reader_role_that_cannot_be_assumed_is_reported_by_a_scheduled_run(
+    aws: LocalAws, function: OrganizationFunction, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The usual misconfiguration (the reader role missing, or its trust wrong) must reach the
+    summary and the Failed metric, not end the invocation with an error nobody sees."""
+    management = "111111111111"
+    admin = session_for_role(aws, f"arn:aws:iam::{management}:role/Admin")
+    sample = build_sample_organization(local_client(aws, admin, "organizations"), SMALL)
+    reader = f"arn:aws:iam::{management}:role/WorkspaceImageOrganizationReader"
+    config = props(function, [sample.ou_ids["Team"]], OrganizationsRoleArn=reader)
+    assert function.send("Create", config).status == "SUCCESS"
+    shared = function.shared()
+    aws.faults.inject(Fault("AssumeRole", "error", error_code="AccessDenied"))
+    capsys.readouterr()
+    function.scheduled_run(config)
+    assert function.shared() == shared
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    assert [(m["Trigger"], m["Failed"]) for m in metrics] == [("Scheduled", 1)]

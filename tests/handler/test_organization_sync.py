@@ -3,6 +3,7 @@ released in flight, and the pacing of 1,000 accounts on a simulated clock."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -16,7 +17,6 @@ IMAGE = "wsi-0123456789"
 OWNER = "123456789012"
 CONFIG = f"{IMAGE}/organization/0123456789abcdef"
 FUNCTION_SECONDS = 900.0  # Lambda's limit, the organization function's Timeout
-MARGIN_SECONDS = 30.0
 
 
 @pytest.fixture
@@ -58,15 +58,20 @@ def services(
     held_elsewhere: Callable[[str], str | None] = lambda _: None,
 ) -> Any:
     pacer = handler_modules["pacing"].Pacer.for_remaining_time(
-        FUNCTION_SECONDS, MARGIN_SECONDS, clock=clock, sleep=clock.sleep
+        FUNCTION_SECONDS, margin(handler_modules), clock=clock, sleep=clock.sleep
     )
     return handler_modules["organization_sync"].Services(
-        organizations=None,
+        organizations=lambda: None,
         workspaces=workspaces,
         ledger=ledger,
         pacer=pacer,
         held_elsewhere=held_elsewhere,
     )
+
+
+def margin(handler_modules: dict[str, ModuleType]) -> float:
+    """What the function leaves unused at the end of a run (about 113 s)."""
+    return float(handler_modules["organization_index"].TIME_MARGIN_SECONDS)
 
 
 def config(handler_modules: dict[str, ModuleType], **changes: Any) -> Any:
@@ -233,7 +238,7 @@ def test_a_thousand_accounts_finish_within_the_function_timeout(
     trigger: str,
 ) -> None:
     """Paced at two calls a second (plus 50 ms a call), 1,000 changes take about 550 s of the
-    870 s the function allows itself: README, "Sharing with an organization"."""
+    787 s the function allows itself: README, "Sharing with an organization"."""
     members = sample_accounts(1000)
     resolving_to(handler_modules, monkeypatch, members)
     workspaces, ledger = FakeWorkSpaces(clock), FakeLedger()
@@ -247,7 +252,7 @@ def test_a_thousand_accounts_finish_within_the_function_timeout(
         assert workspaces.shared == set()
     else:
         assert workspaces.shared == set(members)
-    assert 999 * 0.5 <= clock.now <= FUNCTION_SECONDS - MARGIN_SECONDS
+    assert 999 * 0.5 <= clock.now <= FUNCTION_SECONDS - margin(handler_modules)
     assert handler_modules["pacing"].CALL_INTERVAL_SECONDS * 1000 == 500
 
 
@@ -261,7 +266,10 @@ def test_more_than_the_function_can_pace_stops_before_the_timeout(
     workspaces, ledger = FakeWorkSpaces(clock), FakeLedger()
     ledger.mark_live(CONFIG)
     run = services(handler_modules, clock, workspaces, ledger)
-    with pytest.raises(handler_modules["pacing"].OutOfTime, match="stopped after 17"):
-        sync.share_with_organization(config(handler_modules), CONFIG, OWNER, run, trigger="Create")
-    assert clock.now <= FUNCTION_SECONDS - MARGIN_SECONDS
+    summary = sync.share_with_organization(
+        config(handler_modules), CONFIG, OWNER, run, trigger="Create"
+    )
+    assert summary.failed == 1
+    assert re.search(r"run stopped: OutOfTime: stopped after \d+ calls", summary.log_line())
+    assert clock.now <= FUNCTION_SECONDS - margin(handler_modules)
     assert len(ledger.holdings(IMAGE, CONFIG)) > len(workspaces.shared)  # intent first

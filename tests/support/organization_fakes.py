@@ -118,5 +118,8 @@ class FakeLedger:
     def is_held(self, image_id: str, account: str) -> bool:
         return bool(self.holders.get(account))
 
+    def pairs(self, image_id: str) -> dict[str, tuple[frozenset[str], str]]:
+        return {a: (frozenset(h), self.origin[a]) for a, h in self.holders.items()}
+
     def holdings(self, image_id: str, config_id: str) -> set[str]:
         return {a for a, holders in self.holders.items() if config_id in holders}
