@@ -15,7 +15,7 @@ any resource of the stack) is left out, and that share starts a new stretch of i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import jsii
 from aws_cdk import CfnResource, IAspect, Stack
@@ -53,6 +53,8 @@ class DependencyGraph:
 
     def __init__(self, stack: Stack) -> None:
         self._stack = stack
+        self._alike: frozenset[str] = frozenset()
+        self._alike_references: set[str] | None = None
         self._by_logical_id: dict[str, str] = {}
         self._resources: dict[str, CfnResource] = {}
         self._construct_edges: dict[str, set[str]] = {}
@@ -110,16 +112,32 @@ class DependencyGraph:
             for dependency in resource.obtain_dependencies():
                 if dependency.node.path in self._resources:
                     edges.add(dependency.node.path)
-            try:
-                properties = self._stack.resolve(resource._cfn_properties)
-            except Exception:  # a value that resolves only later in synthesis: no references
-                properties = None
-            for logical_id in _references(properties):
-                if logical_id in self._by_logical_id:
-                    edges.add(self._by_logical_id[logical_id])
+            edges |= self._referenced(path, resource)
             edges.discard(path)
             self._edges[path] = edges
         return self._edges[path]
+
+    def treat_alike(self, paths: Iterable[str]) -> None:
+        """Resources whose properties refer to the same resources (shares of literal values:
+        only their ServiceToken refers to anything): their references are read once."""
+        self._alike = frozenset(paths)
+
+    def _referenced(self, path: str, resource: CfnResource) -> set[str]:
+        """Paths of the resources the properties of the resource at ``path`` refer to."""
+        if path in self._alike and self._alike_references is not None:
+            return set(self._alike_references)
+        try:
+            properties = self._stack.resolve(resource._cfn_properties)
+        except Exception:  # a value that resolves only later in synthesis: no references
+            properties = None
+        referenced = {
+            self._by_logical_id[logical_id]
+            for logical_id in _references(properties)
+            if logical_id in self._by_logical_id
+        }
+        if path in self._alike:
+            self._alike_references = referenced
+        return set(referenced)
 
     def waits_for(self, source: str, target: str) -> bool:
         """Whether the resource at ``source`` (transitively) waits for the one at ``target``."""
@@ -147,11 +165,15 @@ class ShareLanes:
         self._anchor = anchor
         self._lanes = lanes
         self._shares: dict[str, str] = {}
+        self._literal: set[str] = set()
 
-    def register(self, key: str, share_path: str) -> None:
+    def register(self, key: str, share_path: str, literal: bool = False) -> None:
         """Add the share construct at ``share_path`` under its synth-stable ``key``; its
-        CloudFormation resource is the one below its ``Resource`` child."""
+        CloudFormation resource is the one below its ``Resource`` child. ``literal``: its image
+        and account are known at synth, so its properties refer to the function alone."""
         self._shares[key] = share_path
+        if literal:
+            self._literal.add(share_path)
 
     def visit(self, node: IConstruct) -> None:
         """Chain the shares, once: when the CDK visits ``anchor`` (a construct of the stack
@@ -164,6 +186,7 @@ class ShareLanes:
         if all(len(keys) == 1 for keys in lanes.values()):
             return  # no lane holds two shares: nothing to chain, no tree to read
         graph = DependencyGraph(self._stack)
+        graph.treat_alike(graph.resource_under(f"{path}/Resource") for path in self._literal)
         for keys in lanes.values():
             before: str | None = None
             for key in keys:

@@ -59,6 +59,7 @@ class ShareRegistry(Construct):
         image_id: str,
         account_id: str,
         facts: StackFacts | None = None,
+        path: str | None = None,
     ) -> None:
         """Record that ``declaring`` shares ``image_id`` with ``account_id``, and chain its
         CloudFormation resource (its ``Resource`` child, made next) into its stack's lane.
@@ -67,7 +68,7 @@ class ShareRegistry(Construct):
         """
         facts = facts or stack_facts(declaring)
         stack_path, environment = facts.path, facts.environment
-        path = declaring.node.path
+        path = path or declaring.node.path
         key = f"{stable_key(declaring, image_id)}/{stable_key(declaring, account_id)}"
         in_stack = self._keys.setdefault(stack_path, {})
         first = in_stack.get(key)
@@ -84,7 +85,8 @@ class ShareRegistry(Construct):
                 "other's share)"
             )
         in_stack[key] = path
-        self._lanes_of(facts, declaring).register(key, path)
+        literal = is_literal(image_id) and is_literal(account_id)
+        self._lanes_of(facts, declaring).register(key, path, literal)
 
     def _lanes_of(self, facts: StackFacts, first_share: Construct) -> ShareLanes:
         lanes = self._lanes.get(facts.path)

@@ -22,9 +22,10 @@ SERVICE_TIMEOUT = Duration.minutes(5)
 # No event older than the custom resource's ServiceTimeout (Lambda's minimum is 60 s).
 ASYNC_MAX_EVENT_AGE = SERVICE_TIMEOUT
 _ID = "WorkspaceImageSharingFunction"
-# True while a construct that has made all its shares wait for the function's settings (one
-# dependency on itself covers its children) declares them.
-served_by_parent: ContextVar[bool] = ContextVar("served_by_parent", default=False)
+# The construct path of a list of shares while it declares them: it has made them all wait
+# for the function's settings (one dependency on itself covers its children), and its path
+# gives theirs without asking the CDK. None otherwise.
+declaring_list_path: ContextVar[str | None] = ContextVar("declaring_list_path", default=None)
 
 
 class SharingFunction(Construct):

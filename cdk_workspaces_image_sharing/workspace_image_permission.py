@@ -15,7 +15,7 @@ from cdk_workspaces_image_sharing.share_registry import ShareRegistry
 from cdk_workspaces_image_sharing.sharing_function import (
     SERVICE_TIMEOUT,
     SharingFunction,
-    served_by_parent,
+    declaring_list_path,
 )
 from cdk_workspaces_image_sharing.stack_facts import stack_facts
 from cdk_workspaces_image_sharing.validation import check_account_id, check_image_id
@@ -85,7 +85,9 @@ class WorkspaceImagePermission(Construct):
         check_image_id(self, image_id)
         check_account_id(self, shared_account_id, facts=facts)
         registry = ShareRegistry.get_or_create(self, facts)
-        registry.register_share(self, image_id, shared_account_id, facts)
+        list_path = declaring_list_path.get()
+        path = f"{list_path}/{construct_id}" if list_path else self.node.path
+        registry.register_share(self, image_id, shared_account_id, facts, path)
         provider = SharingFunction.get_or_create(self, facts)
         self._image_id = image_id
         self.resource = CustomResource(
@@ -97,7 +99,7 @@ class WorkspaceImagePermission(Construct):
             removal_policy=removal_policy or RemovalPolicy.DESTROY,
             service_timeout=SERVICE_TIMEOUT,
         )
-        if not served_by_parent.get():
+        if not list_path:
             provider.serve(self.resource)
 
     @property

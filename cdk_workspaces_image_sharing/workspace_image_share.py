@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from aws_cdk import Fn, RemovalPolicy, Token
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.sharing_function import SharingFunction, served_by_parent
+from cdk_workspaces_image_sharing.sharing_function import SharingFunction, declaring_list_path
 from cdk_workspaces_image_sharing.tokens import is_literal, short_hash, stable_key
 from cdk_workspaces_image_sharing.validation import check_account_id, check_image_id
 from cdk_workspaces_image_sharing.workspace_image_permission import (
@@ -77,7 +77,7 @@ class WorkspaceImageShare(Construct):
         self.permissions: dict[str, WorkspaceImagePermission] = {}
         """The share of each account, keyed by the account ID as given."""
         SharingFunction.get_or_create(self).serve(self)  # one dependency covers every share
-        token = served_by_parent.set(True)
+        token = declaring_list_path.set(self.node.path)
         try:
             for account_id, key in sorted(zip(account_ids, keys, strict=True), key=lambda p: p[1]):
                 child_id = f"Account{account_id if is_literal(account_id) else short_hash(key)}"
@@ -89,7 +89,7 @@ class WorkspaceImageShare(Construct):
                     removal_policy=removal_policy,
                 )
         finally:
-            served_by_parent.reset(token)
+            declaring_list_path.reset(token)
         self.image_id: str = image_id
         """The shared image's ID, as given."""
         self.image_arn: str = image_arn(self, image_id)

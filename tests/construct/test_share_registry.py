@@ -5,7 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 
-from cdk_workspaces_image_sharing import WorkspaceImagePermission
+from cdk_workspaces_image_sharing import WorkspaceImagePermission, WorkspaceImageShare
 
 IMAGE, ACCOUNT = "wsi-aaaaaaaaa", "111122223333"
 HERE = cdk.Environment(account="123456789012", region="us-east-1")
@@ -60,3 +60,16 @@ def test_alike_tokens_in_two_stacks_are_not_compared() -> None:
         stack = cdk.Stack(app, name, env=HERE)
         account = cdk.CfnParameter(stack, "Account").value_as_string
         share(stack, account=account)
+
+
+def test_shares_of_a_list_are_named_by_their_real_paths() -> None:
+    app = cdk.App()
+    first = cdk.Stack(app, "First", env=HERE)
+    WorkspaceImageShare(first, "Golden", image_id=IMAGE, account_ids=[ACCOUNT])
+    second = cdk.Stack(app, "Second", env=HERE)
+    with pytest.raises(
+        ValueError, match=rf"^Second/Golden/Account{ACCOUNT}: .* by First/Golden/Account{ACCOUNT}"
+    ):
+        WorkspaceImageShare(second, "Golden", image_id=IMAGE, account_ids=[ACCOUNT])
+    child = first.node.find_child("Golden").node.find_child(f"Account{ACCOUNT}")
+    assert child.node.path == f"First/Golden/Account{ACCOUNT}"
