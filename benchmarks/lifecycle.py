@@ -39,6 +39,7 @@ from typing import Any
 import botocore.session
 
 from cdk_workspaces_image_sharing.handler.image_account_pair import RESOURCE_TYPE
+from rehearsal.accounts import sample_accounts
 from rehearsal.assembly import PROJECT_DIR, StackTemplate, cdk_environment, read_stacks
 from rehearsal.cloudformation_reads import LIST_PAGE_SIZE
 from rehearsal.local_aws import LocalAws, create_image, shared_accounts
@@ -64,12 +65,6 @@ EVENTS = (
     "Delete (cleanup after the update)",
     "Delete (stack deletion)",
 )
-
-
-def sample_accounts(count: int) -> list[str]:
-    """``count`` distinct account IDs, the tests' ``sample_accounts`` (tests.support.values
-    imports the CDK, which this process does not need)."""
-    return [f"{100000000000 + n * 7919:012d}" for n in range(count)]
 
 
 def calls_of(counts: Counter[str], operations: frozenset[str]) -> dict[str, int]:

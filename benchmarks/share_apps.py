@@ -12,14 +12,10 @@ import aws_cdk as cdk
 from aws_cdk import custom_resources as cr
 
 from cdk_workspaces_image_sharing import WorkspaceImageShare
+from rehearsal.accounts import sample_accounts
 
 IMAGE_ID = "wsi-0benchmark"
 MODES = ("construct", "aws-custom-resource")
-
-
-def accounts(count: int) -> list[str]:
-    """``count`` distinct 12-digit account IDs."""
-    return [f"{100000000000 + n * 7919:012d}" for n in range(count)]
 
 
 def _permission_call(account_id: str, allow: bool) -> cr.AwsSdkCall:
@@ -37,12 +33,12 @@ def build(app: cdk.App, mode: str, count: int) -> cdk.Stack:
         app, "Shares", env=cdk.Environment(account="123456789012", region="us-east-1")
     )
     if mode == "construct":
-        WorkspaceImageShare(stack, "Share", image_id=IMAGE_ID, account_ids=accounts(count))
+        WorkspaceImageShare(stack, "Share", image_id=IMAGE_ID, account_ids=sample_accounts(count))
         return stack
     image_arn = stack.format_arn(
         service="workspaces", resource="workspaceimage", resource_name=IMAGE_ID
     )
-    for account_id in accounts(count):
+    for account_id in sample_accounts(count):
         cr.AwsCustomResource(
             stack,
             f"Share{account_id}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cdk_workspaces_image_sharing.handler.operations import DESCRIBE_PERMISSIONS, GRANT_OR_REVOKE
 from cdk_workspaces_image_sharing.sharing_function import FUNCTION_TIMEOUT
+from rehearsal.accounts import sample_accounts as sample_accounts  # the tests' values
 
 EXAMPLE_IMAGE_ID = "wsi-0example0"
 EXAMPLE_ACCOUNT_ID = "111122223333"
@@ -16,8 +17,3 @@ IMAGE_B = "wsi-bbbbbbbbb"
 SHARES = ((IMAGE_A, "111122223333"), (IMAGE_A, "444455556666"), (IMAGE_B, "111122223333"))
 # The function's Timeout, for handler runs outside the stand-in.
 FUNCTION_TIMEOUT_SECONDS = FUNCTION_TIMEOUT.to_seconds()
-
-
-def sample_accounts(count: int) -> list[str]:
-    """``count`` distinct, valid account IDs, the same on every call."""
-    return [f"{100000000000 + n * 7919:012d}" for n in range(count)]
