@@ -26,6 +26,7 @@ from cdk_workspaces_image_sharing.handler.organization_share import (
 )
 from cdk_workspaces_image_sharing.handler_asset import PAIR_ONLY_MODULES
 from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
+from cdk_workspaces_image_sharing.stack_facts import stack_facts
 from cdk_workspaces_image_sharing.tokens import is_literal, short_hash
 
 ORGANIZATION_HANDLER = "organization_index.handler"
@@ -119,11 +120,8 @@ class OrganizationSharingFunction(Construct):
     @classmethod
     def get_or_create(cls, scope: Construct) -> OrganizationSharingFunction:
         """The organization sharing function of ``scope``'s stack, added on first use."""
-        stack = Stack.of(scope)
-        existing = stack.node.try_find_child(FUNCTION_CONSTRUCT_ID)
-        if isinstance(existing, OrganizationSharingFunction):
-            return existing
-        return cls(stack, FUNCTION_CONSTRUCT_ID)
+        facts = stack_facts(scope)
+        return facts.one_of(cls, facts.stack, FUNCTION_CONSTRUCT_ID)
 
     def read_organizations_directly(self, parent_ids: Sequence[str]) -> None:
         """Allow Organizations' list calls on ``parent_ids`` and the OUs below them with the

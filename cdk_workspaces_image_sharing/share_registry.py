@@ -10,6 +10,8 @@ and Region may be the same: an account or Region unknown at synth matches every 
 
 from __future__ import annotations
 
+from typing import cast
+
 from aws_cdk import Aspects
 from constructs import Construct
 
@@ -43,15 +45,10 @@ class ShareRegistry(Construct):
     def get_or_create(cls, scope: Construct, facts: StackFacts | None = None) -> ShareRegistry:
         """The registry of ``scope``'s App, added to the App on first use."""
         facts = facts or stack_facts(scope)
-        known = facts.shared.get(_ID)
-        if isinstance(known, ShareRegistry):
-            return known
-        root = scope.node.root
-        existing = root.node.try_find_child(_ID)
-        if not isinstance(existing, ShareRegistry):
-            existing = cls(root, _ID)  # type: ignore[arg-type]  # the root is a Construct
-        facts.shared[_ID] = existing
-        return existing
+        if isinstance(known := facts.shared.get(_ID), ShareRegistry):
+            return known  # without asking for the root
+        root = cast(Construct, scope.node.root)  # an App, a Construct
+        return facts.one_of(cls, root, _ID)
 
     def register_share(
         self,

@@ -58,14 +58,7 @@ class SharingFunction(Construct):
     def get_or_create(cls, scope: Construct, facts: StackFacts | None = None) -> SharingFunction:
         """The sharing function of ``scope``'s stack, added to the stack on first use."""
         facts = facts or stack_facts(scope)
-        known = facts.shared.get(_ID)
-        if isinstance(known, SharingFunction):
-            return known
-        existing = facts.stack.node.try_find_child(_ID)
-        if not isinstance(existing, SharingFunction):
-            existing = cls(facts.stack, _ID)
-        facts.shared[_ID] = existing
-        return existing
+        return facts.one_of(cls, facts.stack, _ID)
 
     def serve(self, share: Construct) -> None:
         """Make ``share`` wait for everything its requests need: the function (through its

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_cdk import Stack
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
 from cdk_workspaces_image_sharing.tokens import is_literal
+
+_One = TypeVar("_One", bound=Construct)
 
 
 @dataclass
@@ -31,6 +33,17 @@ class StackFacts:
     @property
     def environment(self) -> tuple[str | None, str | None]:
         return (self.account, self.region)
+
+    def one_of(self, kind: type[_One], parent: Construct, construct_id: str) -> _One:
+        """The ``kind`` child ``construct_id`` of ``parent`` (the stack, or the App's root),
+        found or made once, then remembered for this stack."""
+        known = self.shared.get(construct_id)
+        if isinstance(known, kind):
+            return known
+        existing = parent.node.try_find_child(construct_id)
+        one = existing if isinstance(existing, kind) else kind(parent, construct_id)
+        self.shared[construct_id] = one
+        return one
 
 
 _FACTS: weakref.WeakKeyDictionary[Stack, StackFacts] = weakref.WeakKeyDictionary()
