@@ -32,6 +32,7 @@ from cdk_workspaces_image_sharing.organization_sharing_function import (
     ORGANIZATION_SERVICE_TIMEOUT,
     OrganizationSharingFunction,
 )
+from cdk_workspaces_image_sharing.stack_facts import stack_facts
 from cdk_workspaces_image_sharing.tokens import is_literal
 from cdk_workspaces_image_sharing.validation import check_image_id
 from cdk_workspaces_image_sharing.workspace_image_permission import image_arn
@@ -189,22 +190,15 @@ class WorkspaceImageOrganizationShare(Construct):
                 for i, p in enumerate(parents)
                 if is_literal(p)
             ]
-        owner = Stack.of(self).account
-        for keyword, values, refuse_owner in (
-            ("account_ids", accounts, True),
-            ("exclude_account_ids", excluded, False),
+        owner = stack_facts(self).account  # None when unknown at synth
+        for keyword, property_name, values, refused in (
+            ("account_ids", ACCOUNT_IDS_PROPERTY, accounts, owner),
+            ("exclude_account_ids", EXCLUDE_ACCOUNT_IDS_PROPERTY, excluded, None),
         ):
             if Token.is_unresolved(values):
                 continue
-            property_name = (
-                ACCOUNT_IDS_PROPERTY if keyword == "account_ids" else (EXCLUDE_ACCOUNT_IDS_PROPERTY)
-            )
             problems += [
-                account_id_problem(
-                    value,
-                    owner if refuse_owner and is_literal(owner) else None,
-                    f"{keyword}[{i}] ({property_name})",
-                )
+                account_id_problem(value, refused, f"{keyword}[{i}] ({property_name})")
                 for i, value in enumerate(values)
                 if is_literal(value)
             ]

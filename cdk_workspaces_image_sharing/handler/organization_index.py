@@ -104,23 +104,28 @@ def _answer(summary: RunSummary) -> None:
         raise RuntimeError(f"{'; '.join(summary.problems)} ({summary.failed} failed)")
 
 
+def _configuration(
+    properties: dict[str, Any], stack_id: str, logical_id: str
+) -> tuple[OrganizationShareConfig, str, str]:
+    """The checked configuration, its physical ID, and the image's owner (the stack's
+    account), from a CloudFormation event or a scheduled run alike."""
+    owner = cfn_requests.stack_account(stack_id)
+    config = OrganizationShareConfig.from_properties(properties, owner)
+    return config, config.configuration_id(stack_id, logical_id), owner
+
+
 def _apply(event: dict[str, Any], context: Any) -> str:
     _STARTUP.check()
     stack_id, logical_id = str(event["StackId"]), str(event["LogicalResourceId"])
-    config = OrganizationShareConfig.from_properties(
-        event["ResourceProperties"], cfn_requests.stack_account(stack_id)
+    config, configuration_id, owner = _configuration(
+        event["ResourceProperties"], stack_id, logical_id
     )
-    configuration_id = config.configuration_id(stack_id, logical_id)
     helper.PhysicalResourceId = configuration_id  # a timed-out run's rollback releases it
     assert _LEDGER is not None
     _LEDGER.mark_live(configuration_id)
     services = _services(stack_id, logical_id, config.organizations_role_arn, context)
     summary = share_with_organization(
-        config,
-        configuration_id,
-        cfn_requests.stack_account(stack_id),
-        services,
-        trigger=str(event["RequestType"]),
+        config, configuration_id, owner, services, trigger=str(event["RequestType"])
     )
     _answer(summary)
     return configuration_id
@@ -157,10 +162,9 @@ def delete(event: dict[str, Any], context: Any) -> str:
 def _scheduled_run(sync: dict[str, Any], context: Any) -> None:
     """A scheduled run: the same properties as the resource, and its stack and logical ID."""
     stack_id, logical_id = str(sync["StackId"]), str(sync["LogicalResourceId"])
-    config = OrganizationShareConfig.from_properties(
-        sync["ResourceProperties"], cfn_requests.stack_account(stack_id)
+    config, configuration_id, owner = _configuration(
+        sync["ResourceProperties"], stack_id, logical_id
     )
-    configuration_id = config.configuration_id(stack_id, logical_id)
     assert _LEDGER is not None
     if not _LEDGER.is_live(configuration_id):
         logger.info(
@@ -168,13 +172,7 @@ def _scheduled_run(sync: dict[str, Any], context: Any) -> None:
         )
         return
     services = _services(stack_id, logical_id, config.organizations_role_arn, context)
-    share_with_organization(
-        config,
-        configuration_id,
-        cfn_requests.stack_account(stack_id),
-        services,
-        trigger="Scheduled",
-    ).report()
+    share_with_organization(config, configuration_id, owner, services, trigger="Scheduled").report()
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
