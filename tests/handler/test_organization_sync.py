@@ -4,7 +4,7 @@ released in flight, and the pacing of 1,000 accounts on a simulated clock."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -50,6 +50,15 @@ def failing_read(handler_modules: dict[str, ModuleType], monkeypatch: pytest.Mon
     monkeypatch.setattr(accounts, "resolve_accounts", resolve)
 
 
+def live_ledger(granted: Sequence[str] = ()) -> FakeLedger:
+    """A ledger where CONFIG is live and holds ``granted``, each shared by this tool."""
+    ledger = FakeLedger()
+    ledger.mark_live(CONFIG)
+    for account in granted:
+        ledger.want(IMAGE, account, CONFIG, False, scheduled=False)
+    return ledger
+
+
 def services(
     handler_modules: dict[str, ModuleType],
     clock: SimulatedClock,
@@ -88,8 +97,7 @@ def test_a_create_grants_every_account_but_the_owner_and_revokes_nothing(
     members = sample_accounts(5)
     resolving_to(handler_modules, monkeypatch, [*members, OWNER])
     workspaces = FakeWorkSpaces(clock, shared={"999999999999"})
-    ledger = FakeLedger()
-    ledger.mark_live(CONFIG)
+    ledger = live_ledger()
     summary = sync.share_with_organization(
         config(handler_modules),
         CONFIG,
@@ -110,10 +118,7 @@ def test_an_organizations_failure_changes_nothing(
     trigger: str,
 ) -> None:
     held = sample_accounts(3)
-    ledger = FakeLedger()
-    ledger.mark_live(CONFIG)
-    for account in held:
-        ledger.want(IMAGE, account, CONFIG, False, scheduled=False)
+    ledger = live_ledger(held)
     workspaces = FakeWorkSpaces(clock, shared=set(held))
     failing_read(handler_modules, monkeypatch)
     summary = sync.share_with_organization(
@@ -133,9 +138,7 @@ def test_zero_active_accounts_changes_nothing(
     clock: SimulatedClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ledger = FakeLedger()
-    ledger.mark_live(CONFIG)
-    ledger.want(IMAGE, "111122223333", CONFIG, False, scheduled=False)
+    ledger = live_ledger(["111122223333"])
     workspaces = FakeWorkSpaces(clock, shared={"111122223333"})
     resolving_to(handler_modules, monkeypatch, [])
     summary = sync.share_with_organization(
@@ -159,10 +162,7 @@ def test_a_scheduled_run_revokes_what_left_within_the_bound(
     revoked: int,
 ) -> None:
     members = sample_accounts(6)
-    ledger = FakeLedger()
-    ledger.mark_live(CONFIG)
-    for account in members:
-        ledger.want(IMAGE, account, CONFIG, False, scheduled=False)
+    ledger = live_ledger(members)
     workspaces = FakeWorkSpaces(clock, shared=set(members))
     resolving_to(handler_modules, monkeypatch, members[left:])
     summary = sync.share_with_organization(
@@ -188,8 +188,7 @@ def test_a_pre_existing_share_or_one_the_stack_declares_is_never_revoked(
 ) -> None:
     by_hand, declared, ours = sample_accounts(3)
     workspaces = FakeWorkSpaces(clock, shared={by_hand, declared})
-    ledger = FakeLedger()
-    ledger.mark_live(CONFIG)
+    ledger = live_ledger()
     resolving_to(handler_modules, monkeypatch, [by_hand, declared, ours])
     declares = {f"{IMAGE}/{declared}": "PerPairShare"}
     run = services(handler_modules, clock, workspaces, ledger, declares.get)
@@ -208,8 +207,7 @@ def test_a_grant_released_while_in_flight_is_revoked_again(
 ) -> None:
     """The configuration's Delete releases the pair between this run's want and its grant."""
     (account,) = sample_accounts(1)
-    ledger = FakeLedger()
-    ledger.mark_live(CONFIG)
+    ledger = live_ledger()
     workspaces = FakeWorkSpaces(clock)
     resolving_to(handler_modules, monkeypatch, [account])
     run = services(handler_modules, clock, workspaces, ledger)
@@ -241,8 +239,7 @@ def test_a_thousand_accounts_finish_within_the_function_timeout(
     787 s the function allows itself: README, "Sharing with an organization"."""
     members = sample_accounts(1000)
     resolving_to(handler_modules, monkeypatch, members)
-    workspaces, ledger = FakeWorkSpaces(clock), FakeLedger()
-    ledger.mark_live(CONFIG)
+    workspaces, ledger = FakeWorkSpaces(clock), live_ledger()
     run = services(handler_modules, clock, workspaces, ledger)
     sync.share_with_organization(config(handler_modules), CONFIG, OWNER, run, trigger="Create")
     if trigger == "Delete":
@@ -263,8 +260,7 @@ def test_more_than_the_function_can_pace_stops_before_the_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     resolving_to(handler_modules, monkeypatch, sample_accounts(2000))
-    workspaces, ledger = FakeWorkSpaces(clock), FakeLedger()
-    ledger.mark_live(CONFIG)
+    workspaces, ledger = FakeWorkSpaces(clock), live_ledger()
     run = services(handler_modules, clock, workspaces, ledger)
     summary = sync.share_with_organization(
         config(handler_modules), CONFIG, OWNER, run, trigger="Create"
