@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeGuard
 
-from aws_cdk import Aws, CfnResource, CustomResource, Duration, Fn, RemovalPolicy, Stack, Token
+from aws_cdk import Aws, CfnResource, CustomResource, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from constructs import Construct
@@ -43,7 +43,7 @@ DEFAULT_SYNC_INTERVAL = Duration.hours(1)
 def _is_list_token(value: object) -> TypeGuard[list[str]]:
     """A whole list known only at deploy time (a ``CommaDelimitedList``): the schedule's input
     carries it joined with commas, which the handler reads as the list."""
-    return isinstance(value, list) and Token.is_unresolved(value)
+    return isinstance(value, list) and not is_literal(value)
 
 
 class WorkspaceImageOrganizationShare(Construct):
@@ -140,7 +140,7 @@ class WorkspaceImageOrganizationShare(Construct):
             PARENT_IDS_PROPERTY: list(organizational_unit_ids),
             INCLUDE_NESTED_PROPERTY: "true" if include_nested else "false",
             ACCOUNT_IDS_PROPERTY: account_ids
-            if Token.is_unresolved(account_ids)
+            if _is_list_token(account_ids)
             else list(account_ids or []),
             EXCLUDE_ACCOUNT_IDS_PROPERTY: list(exclude_account_ids or []),
             MAX_REVOCATIONS_PROPERTY: str(max_revocations_per_run),
@@ -179,7 +179,7 @@ class WorkspaceImageOrganizationShare(Construct):
         self, parents: Sequence[str], accounts: Sequence[str], excluded: Sequence[str]
     ) -> None:
         problems: list[str | None] = []
-        if not Token.is_unresolved(parents):
+        if is_literal(parents):
             if not parents:
                 problems.append(
                     f"organizational_unit_ids ({PARENT_IDS_PROPERTY}) is empty: expected at "
@@ -195,7 +195,7 @@ class WorkspaceImageOrganizationShare(Construct):
             ("account_ids", ACCOUNT_IDS_PROPERTY, accounts, owner),
             ("exclude_account_ids", EXCLUDE_ACCOUNT_IDS_PROPERTY, excluded, None),
         ):
-            if Token.is_unresolved(values):
+            if not is_literal(values):
                 continue
             problems += [
                 account_id_problem(value, refused, f"{keyword}[{i}] ({property_name})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from aws_cdk import Fn, RemovalPolicy, Token
+from aws_cdk import Fn, RemovalPolicy
 from constructs import Construct
 
 from cdk_workspaces_image_sharing.sharing_function import SharingFunction, declaring_list_path
@@ -57,7 +57,7 @@ class WorkspaceImageShare(Construct):
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        if Token.is_unresolved(account_ids):
+        if not is_literal(account_ids):
             raise ValueError(
                 f"{self.node.path}: account_ids is a token whose length is unknown at synth "
                 "time: expected a list of account IDs (each may be a token)"
