@@ -20,6 +20,7 @@ ORGANIZATION_ONLY_MODULES = (
     "organization_*.py",
     "share_ledger.py",
     "pacing.py",
+    "botocore_models",
 )
 
 

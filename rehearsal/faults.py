@@ -18,7 +18,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from cdk_workspaces_image_sharing.handler.operations import DESCRIBE_PERMISSIONS, GRANT_OR_REVOKE
-from rehearsal import iam_check, workspaces_strict
+from rehearsal import iam_check, organizations_strict, workspaces_strict
 from rehearsal.cloudformation_reads import (
     READ_ACTIONS,
     CloudFormationError,
@@ -88,7 +88,8 @@ class FaultLayer:
     """WSGI middleware: counts requests per target in ``calls``, throttled ones in
     ``throttled``, and applies queued faults and per-request throttling. Behind the faults it
     enforces IAM on the roles in ``roles``, answers CloudFormation's reads from ``stacks``, and
-    makes WorkSpaces as strict as the documented service (``workspaces_strict``)."""
+    makes WorkSpaces as strict as the documented service (``workspaces_strict``) and
+    Organizations answer as it does today (``organizations_strict``)."""
 
     def __init__(self, app: WsgiApp, response_bucket: str, account_id: str) -> None:
         self._app = app
@@ -186,7 +187,27 @@ class FaultLayer:
             return self._workspaces(environ, start_response, caller, target, body)
         if caller is not None and caller.service == "cloudformation":
             return self._cloudformation(start_response, caller, target, body)
+        if caller is not None and caller.service == "organizations":
+            return self._organizations(environ, start_response, target)
         return self._app(environ, start_response)
+
+    def _organizations(
+        self, environ: dict[str, Any], start_response: StartResponse, target: str
+    ) -> Iterable[bytes]:
+        """moto's answer, less what Organizations no longer sends (``organizations_strict``)."""
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def keep(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            started.append((status, headers))
+            return lambda _data: None
+
+        body = b"".join(self._app(environ, keep))
+        status, headers = started[0]
+        if status.startswith("2"):
+            body = organizations_strict.answer_as_today(target, body)
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [body]
 
     def _recording(
         self, environ: dict[str, Any], start_response: StartResponse, body: bytes

@@ -7,12 +7,13 @@ ListOrganizationalUnitsForParent, breadth-first, each OU once. Every list call i
 ``NextToken``, so an empty page never ends a listing (botocore's paginators page that way; a
 token repeated twice is a botocore ``PaginationError``, which fails the read rather than looping).
 
-Only active accounts count. Each account's ``State`` is read where the response has it (ACTIVE,
-not PENDING_ACTIVATION, SUSPENDED, PENDING_CLOSURE or CLOSED), else its ``Status`` (ACTIVE, not
-SUSPENDED or PENDING_CLOSURE). ``State`` is the newer field: older SDKs do not parse it
-(botocore 1.34, the runtime SDK ``rehearsal/lambda-sdk.txt`` pins, has only ``Status``). An
-account with neither is a read failure. Inactive accounts are counted for the summary log, never
-returned.
+Only active accounts count. Each account's ``State`` is read (ACTIVE, not PENDING_ACTIVATION,
+SUSPENDED, PENDING_CLOSURE or CLOSED), else its ``Status`` where an answer still carries it
+(Organizations retired ``Status`` on 2026-09-09). A runtime SDK older than boto3 1.40.27 does not
+model ``State`` and would drop it while parsing, so the function's session loads the
+Organizations model shipped in ``botocore_models/`` before the SDK's own
+(``session_with_shipped_models``). An account with neither field is a read failure. Inactive
+accounts are counted for the summary log, never returned.
 
 Fail closed: any error of an Organizations (or STS) call, after botocore's retries, is raised as
 ``OrganizationsReadError``, so the caller revokes nothing on a partial view of the organization.
@@ -47,18 +48,20 @@ Organizations"
 - With a role to assume (``organizations_client``), the function's own role needs only
   ``sts:AssumeRole`` on that role; the Organizations actions go in the assumed role's policy.
 
-Standard library and botocore only, and no import of the other handler modules, so the
-construct package can import the ID checks for its synth-time validation.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -75,6 +78,9 @@ CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
 
 ASSUME_ROLE = "AssumeRole"
+# The Organizations service model of a current botocore, with its licence (scripts/
+# vendor-organizations-model): the runtime SDK may predate fields the service now sends.
+SHIPPED_MODELS_DIR = Path(__file__).parent / "botocore_models"
 
 
 class OrganizationsReadError(RuntimeError):
@@ -117,6 +123,17 @@ def client_config() -> Config:
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
     )
+
+
+def session_with_shipped_models() -> boto3.session.Session:
+    """A boto3 session whose botocore looks for service models in ``SHIPPED_MODELS_DIR`` first
+    (botocore's ``data_path``, as ``AWS_DATA_PATH`` sets it): its Organizations clients parse
+    what the shipped model describes, whatever SDK the runtime has. Other services, and the
+    Organizations files not shipped (paginators, endpoint rules), come from the SDK."""
+    core = botocore.session.Session()
+    paths = [str(SHIPPED_MODELS_DIR), core.get_config_variable("data_path")]
+    core.set_config_variable("data_path", os.pathsep.join(p for p in paths if p))
+    return boto3.session.Session(botocore_session=core)
 
 
 def _code(error: ClientError | BotoCoreError) -> str:

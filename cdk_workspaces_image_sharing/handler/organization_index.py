@@ -22,7 +22,6 @@ import log_redaction
 
 log_redaction.install()  # before crhelper logs anything
 
-import boto3  # noqa: E402
 from crhelper import CfnResource  # noqa: E402
 
 import cfn_requests  # noqa: E402
@@ -61,7 +60,7 @@ _WORKSPACES: Any = None
 _CLOUDFORMATION: Any = None
 _LEDGER: ShareLedger | None = None
 try:
-    _SESSION = boto3.session.Session()
+    _SESSION = organization_accounts.session_with_shipped_models()
     _WORKSPACES = _SESSION.client("workspaces", config=workspaces_api.client_config())
     _CLOUDFORMATION = _SESSION.client("cloudformation", config=stack_resources.client_config())
     _LEDGER = ShareLedger(

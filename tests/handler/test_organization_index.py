@@ -12,10 +12,16 @@ from typing import Any
 
 import pytest
 
+from cdk_workspaces_image_sharing.handler.organization_share import RESOURCE_TYPE
 from rehearsal.faults import Fault
-from rehearsal.local_aws import LocalAws
+from rehearsal.local_aws import LocalAws, shared_accounts
 from tests.support.ledger import table_items
-from tests.support.organization_function import OrganizationFunction, organization_function
+from tests.support.organization_function import (
+    LOGICAL_ID,
+    OrganizationFunction,
+    organization_function,
+    organization_function_on_runtime_sdk,
+)
 from tests.support.organizations import (
     SampleOrganization,
     build_sample_organization,
@@ -233,3 +239,28 @@ def test_a_reader_role_that_cannot_be_assumed_is_reported_by_a_scheduled_run(
     assert function.shared() == shared
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
     assert [(m["Trigger"], m["Failed"]) for m in metrics] == [("Scheduled", 1)]
+
+
+def test_accounts_with_state_only_are_shared_on_the_runtimes_older_sdk(
+    aws: LocalAws, image_id: str
+) -> None:
+    """Organizations answers ``State`` only (``Status`` was retired); the runtime's botocore
+    does not model ``State``, so the function must read it with the model it ships."""
+    sample = build_sample_organization(aws.client("organizations"), SMALL)
+    answer = aws.client("organizations").list_accounts_for_parent(ParentId=sample.ou_ids["Team"])
+    assert answer["Accounts"] and all(
+        "State" in account and "Status" not in account for account in answer["Accounts"]
+    )
+    with organization_function_on_runtime_sdk(aws, image_id) as (runtime, cfn, stack, _):
+        event = cfn.event(
+            "Create",
+            LOGICAL_ID,
+            {"ImageId": image_id, "OrganizationalUnitIds": [sample.ou_ids["Team"]]},
+            stack_id=stack.stack_id,
+            resource_type=RESOURCE_TYPE,
+        )
+        invocation = runtime.invoke(event)
+        created = cfn.response(event)
+    assert created.status == "SUCCESS", f"{created.reason}\n{invocation.log}"
+    expected = sample.active_accounts(["Team"], True) - {sample.management_account}
+    assert shared_accounts(aws, image_id) == expected and len(expected) == 6

@@ -15,9 +15,11 @@ from cdk_workspaces_image_sharing.handler.organization_share import (
     SYNC_EVENT_KEY,
 )
 from cdk_workspaces_image_sharing.handler_asset import HANDLER_DIR
+from cdk_workspaces_image_sharing.organization_sharing_function import ORGANIZATION_HANDLER
+from rehearsal.assembly import FunctionSpec
 from rehearsal.cloudformation import CloudFormation, Response
 from rehearsal.lambda_context import LambdaContext
-from rehearsal.lambda_runtime import handler_in_process
+from rehearsal.lambda_runtime import LambdaRuntime, handler_in_process
 from rehearsal.local_aws import LocalAws, shared_accounts
 from tests.support.ledger import create_ledger_table
 from tests.support.stacks import HandSetStack, hand_set_stack
@@ -72,6 +74,29 @@ class OrganizationFunction:
     def shared(self) -> set[str]:
         """What WorkSpaces lists for the image."""
         return shared_accounts(self.aws, self.image_id)
+
+
+@contextmanager
+def organization_function_on_runtime_sdk(
+    aws: LocalAws, image_id: str
+) -> Iterator[tuple[LambdaRuntime, CloudFormation, HandSetStack, str]]:
+    """The function in a Lambda-like container (Python 3.13, the runtime's older SDK), with a
+    ledger table of its own and a stack readable through CloudFormation; its calls are paced as
+    deployed."""
+    table = create_ledger_table(aws.client("dynamodb"))
+    stack = hand_set_stack(aws, "OrganizationSharing", "UPDATE_COMPLETE")
+    spec = FunctionSpec(
+        logical_id="OrganizationSharingFunction",
+        handler=ORGANIZATION_HANDLER,
+        timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
+        environment={LEDGER_TABLE_ENV: table},
+        asset_dir=HANDLER_DIR,
+    )
+    runtime = LambdaRuntime(spec, aws.environment)
+    try:
+        yield runtime, CloudFormation(aws), stack, table
+    finally:
+        runtime.close()
 
 
 @contextmanager

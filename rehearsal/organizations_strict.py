@@ -1,0 +1,40 @@
+"""Organizations' answers as the service gives them today, where moto's are older.
+
+The Organizations API reference: "The Status parameter in the API response will be retired on
+September 9, 2026." Since then an account carries ``State`` only; moto still answers both, so
+``Status`` is taken out of every account it returns.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+RETIRED_ACCOUNT_FIELDS = ("Status",)
+# Operation -> where its answer holds accounts: a list under this key, or one account.
+_ACCOUNT_LISTS = {"ListAccounts": "Accounts", "ListAccountsForParent": "Accounts"}
+_ONE_ACCOUNT = {"DescribeAccount": "Account"}
+
+
+def _strip(account: Any) -> None:
+    if isinstance(account, dict):
+        for name in RETIRED_ACCOUNT_FIELDS:
+            account.pop(name, None)
+
+
+def answer_as_today(target: str, body: bytes) -> bytes:
+    """moto's answer to ``target`` without the fields Organizations no longer sends."""
+    if target not in _ACCOUNT_LISTS and target not in _ONE_ACCOUNT:
+        return body
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(answer, dict):
+        return body
+    if target in _ACCOUNT_LISTS:
+        for account in answer.get(_ACCOUNT_LISTS[target], []):
+            _strip(account)
+    else:
+        _strip(answer.get(_ONE_ACCOUNT[target]))
+    return json.dumps(answer).encode()
