@@ -24,6 +24,8 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 # crashed invocation (twice by default) after crhelper has answered FAILED and the stack has
 # rolled back, granting again what the rollback revoked: no retries.
 ASYNC_RETRY_ATTEMPTS = 0
+# Lambda's least MaximumEventAge for asynchronous invocations.
+MIN_ASYNC_EVENT_AGE = Duration.seconds(60)
 IMAGE_PERMISSION_ACTIONS = tuple(f"workspaces:{name}" for name in WORKSPACES_OPERATIONS)
 STACK_READ_ACTIONS = tuple(f"cloudformation:{name}" for name in CLOUDFORMATION_OPERATIONS)
 
@@ -87,21 +89,38 @@ def sharing_role(scope: Construct, description: str, role_name: str | None = Non
     return SharingRole(role, policy, log_group)
 
 
+def async_event_age(timeout: Duration, service_timeout: Duration) -> Duration:
+    """The oldest asynchronous event the function may still start: Lambda may hold a throttled
+    event that long before its first delivery, and the invocation may then run its whole
+    ``timeout``; both together end by ``service_timeout``, when CloudFormation stops waiting
+    and sends the rollback Delete (a later start would grant with no owner). Raises
+    ValueError when that leaves less than Lambda's least age."""
+    age = service_timeout.to_seconds() - timeout.to_seconds()
+    if age < MIN_ASYNC_EVENT_AGE.to_seconds():
+        raise ValueError(
+            f"a ServiceTimeout of {service_timeout.to_seconds()} s leaves no room for Lambda's "
+            f"{MIN_ASYNC_EVENT_AGE.to_seconds()} s least event age after a "
+            f"{timeout.to_seconds()} s Timeout"
+        )
+    return Duration.seconds(age)
+
+
 def python_function(
     scope: Construct,
     *,
     description: str,
     handler: str,
     timeout: Duration,
-    max_event_age: Duration,
+    service_timeout: Duration,
     parts: SharingRole,
     leave_out: tuple[str, ...],
     environment: dict[str, str] | None = None,
 ) -> tuple[lambda_.Function, lambda_.EventInvokeConfig]:
     """The function (Python 3.13, arm64, 256 MB, LOG_LEVEL INFO) on the handler asset, and its
     asynchronous invocation settings: no retries (a retried CloudFormation event would land
-    after the stack rolled back), and no event older than ``max_event_age``. ``leave_out``:
-    the other function's modules (``handler_asset``)."""
+    after the stack rolled back), and no event older than ``async_event_age(timeout,
+    service_timeout)``, so that one started late still ends before the custom resources'
+    ``service_timeout``. ``leave_out``: the other function's modules (``handler_asset``)."""
     function = lambda_.Function(
         scope,
         "Function",
@@ -121,7 +140,7 @@ def python_function(
         "AsyncInvoke",
         function=function,
         retry_attempts=ASYNC_RETRY_ATTEMPTS,
-        max_event_age=max_event_age,
+        max_event_age=async_event_age(timeout, service_timeout),
     )
     acknowledge(
         function,

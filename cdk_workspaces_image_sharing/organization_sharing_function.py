@@ -30,10 +30,10 @@ from cdk_workspaces_image_sharing.stack_facts import stack_facts
 from cdk_workspaces_image_sharing.tokens import is_literal, short_hash
 
 ORGANIZATION_HANDLER = "organization_index.handler"
-# Lambda's limit. A Create or Delete of 1,000 accounts takes about 500 s of paced calls plus the
-# reads (README, "Sharing with an organization"); the handler stops 30 s before this.
+# Lambda's limit: the time budget of one run is in docs and on organization_index.
 ORGANIZATION_FUNCTION_TIMEOUT = Duration.minutes(15)
-# Longer than the function may run, so crhelper's FAILED answer always arrives first.
+# Longer than the function may run, so crhelper's FAILED answer always arrives first, with
+# room for an event Lambda starts late (function_parts.async_event_age).
 ORGANIZATION_SERVICE_TIMEOUT = Duration.minutes(20)
 # The management account's reader role trusts roles of the image account named with this
 # prefix (IAM refuses a trust policy naming a role that does not exist yet).
@@ -45,10 +45,10 @@ def organizations_read_resources(scope: Construct, parent_ids: Sequence[str]) ->
     ListOrganizationalUnitsForParent on (Service Authorization Reference: resource types
     ``organizationalunit`` and ``root``): each OU or root given, and the OUs below it, which
     share its root's part of the ID (``ou-<root part>-…``). The management account and the
-    organization ID are not known here: ``*`` and ``o-*``. A token (or no literal ID) allows
-    every OU and root of the organization."""
+    organization ID are not known here: ``*`` and ``o-*``. A token (a string or a whole list),
+    or no ID, allows every OU and root of the organization."""
     base = f"arn:{Aws.PARTITION}:organizations::*"
-    if not parent_ids or any(not is_literal(p) for p in parent_ids):
+    if not parent_ids or not is_literal(parent_ids) or any(not is_literal(p) for p in parent_ids):
         return [f"{base}:root/o-*/r-*", f"{base}:ou/o-*/ou-*"]
     resources: list[str] = []
     for parent in parent_ids:
@@ -66,10 +66,22 @@ def organizations_read_resources(scope: Construct, parent_ids: Sequence[str]) ->
     return resources
 
 
+def _deployed_name(stack: Stack) -> str:
+    """A top-level stack's name; for a nested stack, whose ``stack_name`` is a token, its
+    top-level stack's name and its construct path below that stack."""
+    top = stack
+    while top.nested_stack_parent is not None:
+        top = top.nested_stack_parent
+    if top is stack:
+        return stack.stack_name
+    return f"{top.stack_name}/{stack.node.path.removeprefix(top.node.path + '/')}"
+
+
 def organization_sharing_role_name(stack: Stack) -> str:
-    """The function role's name: the prefix, the Region and a hash of the stack's name, so
-    that it is known before the stack is deployed and unique per stack and Region."""
-    return f"{ROLE_NAME_PREFIX}{Aws.REGION}-{short_hash(stack.stack_name)}"
+    """The function role's name: the prefix, the Region and a hash of the stack's deployed
+    name, so that it is known before the stack is deployed, the same in every synth, and
+    unique per stack (nested ones included) and Region."""
+    return f"{ROLE_NAME_PREFIX}{Aws.REGION}-{short_hash(_deployed_name(stack))}"
 
 
 class OrganizationSharingFunction(Construct):
@@ -110,8 +122,8 @@ class OrganizationSharingFunction(Construct):
             description="Custom::WorkspaceImageOrganizationShare: shares images with OUs",
             handler=ORGANIZATION_HANDLER,
             timeout=ORGANIZATION_FUNCTION_TIMEOUT,
-            # A missed scheduled run is made up by the next one.
-            max_event_age=ORGANIZATION_SERVICE_TIMEOUT,
+            # Also bounds a scheduled run's event: a missed run is made up by the next one.
+            service_timeout=ORGANIZATION_SERVICE_TIMEOUT,
             parts=parts,
             leave_out=PAIR_ONLY_MODULES,
             environment={LEDGER_TABLE_ENV: self.ledger.table_name},

@@ -19,8 +19,6 @@ FUNCTION_TIMEOUT = Duration.minutes(3)
 # If the function never answers at all (it crashed before crhelper started), CloudFormation
 # gives up after this instead of its default hour.
 SERVICE_TIMEOUT = Duration.minutes(5)
-# No event older than the custom resource's ServiceTimeout (Lambda's minimum is 60 s).
-ASYNC_MAX_EVENT_AGE = SERVICE_TIMEOUT
 _ID = "WorkspaceImageSharingFunction"
 # The construct path of a list of shares while it declares them: it has made them all wait
 # for the function's settings (one dependency on itself covers its children), and its path
@@ -47,7 +45,7 @@ class SharingFunction(Construct):
             description="Custom::WorkspaceImagePermission: shares WorkSpaces images",
             handler=HANDLER,
             timeout=FUNCTION_TIMEOUT,
-            max_event_age=ASYNC_MAX_EVENT_AGE,
+            service_timeout=SERVICE_TIMEOUT,
             parts=parts,
             leave_out=ORGANIZATION_ONLY_MODULES,
         )

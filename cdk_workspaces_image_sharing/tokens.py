@@ -15,13 +15,15 @@ _LIST_TOKEN = re.compile(r"#\{Token\[[^\]]+\]\}")
 
 
 def is_literal(value: object) -> bool:
-    """True when ``value`` is known at synth time (not a token), as ``Token.is_unresolved``
-    says: a string holding a ``${Token[…]}`` marker, or a list whose one element is a
-    ``#{Token[…]}`` marker, is a token (a list of strings among which one is a token is not
-    itself one). Strings and lists of strings are read here, as the CDK reads them: asking it
-    is a round trip to its Node process, and synth asks for every share."""
+    """True when ``value`` is known at synth time (not a token): a string holding a
+    ``${Token[…]}`` marker, or a list whose one element is a ``#{Token[…]}`` marker, is a token
+    (a list of strings among which one is a token is not itself one), as
+    ``Token.is_unresolved`` says. So is an element of a list token (a ``#{Token[…]}`` string,
+    met when iterating a ``CommaDelimitedList``), which ``Token.is_unresolved`` calls resolved.
+    Strings and lists of strings are read here: asking the CDK is a round trip to its Node
+    process, and synth asks for every share."""
     if isinstance(value, str):
-        return not _STRING_TOKEN.search(value)
+        return not (_STRING_TOKEN.search(value) or _LIST_TOKEN.search(value))
     if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
         return not (len(value) == 1 and _LIST_TOKEN.search(value[0]))
     return not Token.is_unresolved(value)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk.assertions import Template
 
-from cdk_workspaces_image_sharing.function_parts import ASYNC_RETRY_ATTEMPTS, every_image_arn
+from cdk_workspaces_image_sharing import WorkspaceImageOrganizationShare, WorkspaceImagePermission
+from cdk_workspaces_image_sharing.function_parts import (
+    ASYNC_RETRY_ATTEMPTS,
+    async_event_age,
+    every_image_arn,
+)
 from cdk_workspaces_image_sharing.sharing_function import (
-    ASYNC_MAX_EVENT_AGE,
+    FUNCTION_TIMEOUT,
     SERVICE_TIMEOUT,
     SharingFunction,
 )
@@ -40,11 +46,12 @@ def test_async_invocation_never_retries_and_drops_events_older_than_the_service_
         "AWS::Lambda::EventInvokeConfig",
         {
             "MaximumRetryAttempts": ASYNC_RETRY_ATTEMPTS,
-            "MaximumEventAgeInSeconds": ASYNC_MAX_EVENT_AGE.to_seconds(),
+            "MaximumEventAgeInSeconds": async_event_age(
+                FUNCTION_TIMEOUT, SERVICE_TIMEOUT
+            ).to_seconds(),
         },
     )
     assert ASYNC_RETRY_ATTEMPTS == 0
-    assert 60 <= ASYNC_MAX_EVENT_AGE.to_seconds() <= SERVICE_TIMEOUT.to_seconds()
 
 
 def test_every_image_arn_is_the_stacks_own_account_and_region() -> None:
@@ -60,3 +67,39 @@ def test_every_image_arn_is_the_stacks_own_account_and_region() -> None:
             ],
         ]
     }
+
+
+def test_an_event_started_as_late_as_lambda_allows_still_ends_within_the_service_timeout() -> None:
+    """Lambda may first start a throttled asynchronous event as late as its MaximumEventAge;
+    the invocation may then run its whole Timeout. Both together must end before
+    CloudFormation stops waiting (ServiceTimeout) and sends the rollback Delete, for both
+    functions; the age is at least Lambda's minimum."""
+    stack = cdk.Stack(cdk.App(), "Late")
+    WorkspaceImagePermission(
+        stack, "Pair", image_id="wsi-0123456789", shared_account_id="111122223333"
+    )
+    WorkspaceImageOrganizationShare(
+        stack, "Org", image_id="wsi-0123456789", organizational_unit_ids=["ou-ab12-11111111"]
+    )
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    ages = {
+        r["Properties"]["FunctionName"]["Ref"]: r["Properties"]["MaximumEventAgeInSeconds"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+    }
+    custom = [r for r in resources.values() if r["Type"].startswith("Custom::")]
+    assert len(custom) == 2 and len(ages) == 2
+    for resource in custom:
+        function = resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+        timeout = resources[function]["Properties"]["Timeout"]
+        age = ages[function]
+        assert age >= 60 and age + timeout <= int(resource["Properties"]["ServiceTimeout"]), (
+            function,
+            age,
+            timeout,
+        )
+
+
+def test_a_service_timeout_too_short_for_the_least_event_age_is_refused() -> None:
+    with pytest.raises(ValueError, match="least event age"):
+        async_event_age(cdk.Duration.minutes(3), cdk.Duration.seconds(200))

@@ -22,7 +22,6 @@ def values() -> list[object]:
         cdk.Aws.ACCOUNT_ID,
         cdk.Fn.join(",", ["a", text]),
         listed,
-        listed[0],
         ["111122223333", "444455556666"],
         ["111122223333", text],
         [],
@@ -34,6 +33,16 @@ def values() -> list[object]:
 @pytest.mark.parametrize("value", values())
 def test_is_literal_agrees_with_the_cdk(value: object) -> None:
     assert is_literal(value) is not cdk.Token.is_unresolved(value)
+
+
+def test_an_element_of_a_list_token_is_a_token_too() -> None:
+    """What iterating a ``CommaDelimitedList`` yields: the CDK calls it resolved, yet it is only
+    known at deploy time."""
+    stack = cdk.Stack(cdk.App(), "Element")
+    (element,) = cdk.CfnParameter(stack, "List", type="CommaDelimitedList").value_as_list
+    assert element.startswith("#{Token[") and not cdk.Token.is_unresolved(element)
+    assert not is_literal(element)
+    assert not is_literal(f"ou-{element}")
 
 
 def test_stable_key_is_the_literal_itself_or_what_the_token_resolves_to() -> None:

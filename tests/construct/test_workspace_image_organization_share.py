@@ -134,6 +134,48 @@ def test_direct_reads_are_scoped_to_the_given_ous_and_those_below_them() -> None
         assert is_allowed([resolved], "organizations:ListAccountsForParent", resource) is allowed
 
 
+def test_ou_ids_as_a_list_token_allow_every_ou_and_root_of_the_organization() -> None:
+    """A ``CommaDelimitedList`` of OUs, read directly or through the reader role."""
+    app = cdk.App()
+    stack = cdk.Stack(app, "ListToken", env=ENV)
+    ous = cdk.CfnParameter(stack, "Ous", type="CommaDelimitedList").value_as_list
+    WorkspaceImageOrganizationShare(stack, "Share", image_id=IMAGE, organizational_unit_ids=ous)
+    management = cdk.Stack(app, "Management", env=cdk.Environment(account="111111111111"))
+    WorkspaceImageOrganizationReaderRole(
+        management,
+        "Reader",
+        image_account_ids=["222222222222"],
+        organizational_unit_ids=cdk.CfnParameter(
+            management, "Ous", type="CommaDelimitedList"
+        ).value_as_list,
+    )
+    document = Template.from_stack(stack).to_json()
+    (resource,) = [r for r in document["Resources"].values() if r["Type"] == RESOURCE_TYPE]
+    assert resource["Properties"]["OrganizationalUnitIds"] == {"Ref": "Ous"}
+    org = "arn:aws:organizations::111111111111"
+    for role, found in (
+        ("WorkspaceImageOrganizationSharingFunctionRole", document),
+        ("ReaderRole", Template.from_stack(management).to_json()),
+    ):
+        (policy,) = [
+            r
+            for key, r in found["Resources"].items()
+            if r["Type"] == "AWS::IAM::Policy" and key.startswith(role)
+        ]
+        whole = resolved_policy(policy["Properties"]["PolicyDocument"])
+        reads = {
+            **whole,
+            "Statement": [
+                s for s in whole["Statement"] if "organizations:" in json.dumps(s["Action"])
+            ],
+        }
+        for resource_arn in (
+            f"{org}:ou/o-abcdefghij/ou-zz99-11111111",
+            f"{org}:root/o-abcdefghij/r-zz99",
+        ):
+            assert is_allowed([reads], "organizations:ListAccountsForParent", resource_arn)
+
+
 def test_the_schedule_sends_the_resources_own_properties_with_its_stack_and_logical_id() -> None:
     stack = cdk.Stack(cdk.App(), "Scheduled", env=ENV)
     share = WorkspaceImageOrganizationShare(
@@ -224,13 +266,16 @@ def test_each_function_ships_only_its_own_modules(tmp_path: Path) -> None:
     WorkspaceImagePermission(stack, "Pair", image_id=IMAGE, shared_account_id="111122223333")
     app.synth()
     functions = of_type(template(tmp_path, "Both"), "AWS::Lambda::Function")
-    shipped = {
-        f["Properties"]["Handler"]: {
-            p.name for p in (tmp_path / f["Metadata"]["aws:asset:path"]).glob("*.py")
-        }
-        for f in functions
+    assets = {
+        f["Properties"]["Handler"]: tmp_path / f["Metadata"]["aws:asset:path"] for f in functions
     }
+    shipped = {handler: {p.name for p in asset.glob("*.py")} for handler, asset in assets.items()}
     assert "organization_index.py" in shipped["organization_index.handler"]
     assert "index.py" not in shipped["organization_index.handler"]
     assert "index.py" in shipped["index.handler"]
     assert not {"organization_index.py", "share_ledger.py", "pacing.py"} & shipped["index.handler"]
+    # The Organizations model, with botocore's licence, travels with its function only.
+    model = "botocore_models/organizations/2016-11-28/service-2.json.gz"
+    assert (assets["organization_index.handler"] / model).is_file()
+    assert (assets["organization_index.handler"] / "botocore_models" / "LICENSE.txt").is_file()
+    assert not (assets["index.handler"] / "botocore_models").exists()
