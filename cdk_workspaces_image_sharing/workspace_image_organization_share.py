@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeGuard
 
-from aws_cdk import Aws, CfnResource, CustomResource, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import Aws, CfnResource, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from constructs import Construct
@@ -17,13 +17,18 @@ from cdk_workspaces_image_sharing.handler.image_account_pair import (
 )
 from cdk_workspaces_image_sharing.handler.organization_share import (
     ACCOUNT_IDS_PROPERTY,
+    CONFIGURATION_FORMAT,
+    CONFIGURATION_FORMAT_PROPERTY,
+    CONFIGURATION_ID_KEY,
     DEFAULT_MAX_REVOCATIONS_PER_RUN,
     EXCLUDE_ACCOUNT_IDS_PROPERTY,
     INCLUDE_NESTED_PROPERTY,
+    LOGICAL_ID_KEY,
     MAX_REVOCATIONS_PROPERTY,
     PARENT_IDS_PROPERTY,
     RESOURCE_TYPE,
     ROLE_ARN_PROPERTY,
+    STACK_ID_KEY,
     SYNC_EVENT_KEY,
     parent_id_problem,
     role_arn_problem,
@@ -41,8 +46,7 @@ DEFAULT_SYNC_INTERVAL = Duration.hours(1)
 
 
 def _is_list_token(value: object) -> TypeGuard[list[str]]:
-    """A whole list known only at deploy time (a ``CommaDelimitedList``): the schedule's input
-    carries it joined with commas, which the handler reads as the list."""
+    """A whole list known only at deploy time (a ``CommaDelimitedList``)."""
     return isinstance(value, list) and not is_literal(value)
 
 
@@ -145,6 +149,7 @@ class WorkspaceImageOrganizationShare(Construct):
             EXCLUDE_ACCOUNT_IDS_PROPERTY: list(exclude_account_ids or []),
             MAX_REVOCATIONS_PROPERTY: str(max_revocations_per_run),
             ROLE_ARN_PROPERTY: organizations_role_arn or "",
+            CONFIGURATION_FORMAT_PROPERTY: CONFIGURATION_FORMAT,
         }
         self.resource = CustomResource(
             self,
@@ -163,7 +168,7 @@ class WorkspaceImageOrganizationShare(Construct):
         self.schedule: events.Rule | None = None
         """The scheduled run's EventBridge rule (None without ``sync_interval``)."""
         if sync_interval is not None:
-            self.schedule = self._schedule(function, properties, sync_interval)
+            self.schedule = self._schedule(function, sync_interval)
 
     @property
     def accounts_in_scope(self) -> str:
@@ -206,20 +211,14 @@ class WorkspaceImageOrganizationShare(Construct):
         if found:
             raise ValueError(f"{self.node.path}: {'; '.join(found)}")
 
-    def _schedule(
-        self,
-        function: OrganizationSharingFunction,
-        properties: dict[str, object],
-        interval: Duration,
-    ) -> events.Rule:
-        """A rule that runs the function every ``interval`` with this resource's properties,
-        its stack and its logical ID, from which the handler derives the same configuration."""
+    def _schedule(self, function: OrganizationSharingFunction, interval: Duration) -> events.Rule:
+        """A rule that runs the function every ``interval`` with this resource's stack, logical
+        ID and configuration ID (its ``Ref``); the handler reads the configuration's properties
+        from the ledger, where the Create or Update stored them, so the input stays small
+        whatever the account lists hold (EventBridge refuses an input over 8,192
+        characters)."""
         resource = self.resource.node.default_child
         assert isinstance(resource, CfnResource)
-        scheduled_properties = {
-            name: Fn.join(",", value) if _is_list_token(value) else value
-            for name, value in properties.items()
-        }
         return events.Rule(
             self,
             "Schedule",
@@ -231,9 +230,9 @@ class WorkspaceImageOrganizationShare(Construct):
                     event=events.RuleTargetInput.from_object(
                         {
                             SYNC_EVENT_KEY: {
-                                "StackId": Aws.STACK_ID,
-                                "LogicalResourceId": Stack.of(self).get_logical_id(resource),
-                                "ResourceProperties": scheduled_properties,
+                                STACK_ID_KEY: Aws.STACK_ID,
+                                LOGICAL_ID_KEY: Stack.of(self).get_logical_id(resource),
+                                CONFIGURATION_ID_KEY: self.resource.ref,
                             }
                         }
                     ),

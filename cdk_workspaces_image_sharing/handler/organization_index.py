@@ -30,7 +30,11 @@ import share_ledger  # noqa: E402
 import stack_resources  # noqa: E402
 import workspaces_api  # noqa: E402
 from organization_share import (  # noqa: E402
+    CONFIGURATION_ID_KEY,
     LEDGER_TABLE_ENV,
+    LEGACY_PROPERTIES_KEY,
+    LOGICAL_ID_KEY,
+    STACK_ID_KEY,
     SYNC_EVENT_KEY,
     OrganizationShareConfig,
     image_of_configuration,
@@ -121,7 +125,7 @@ def _apply(event: dict[str, Any], context: Any) -> str:
     )
     helper.PhysicalResourceId = configuration_id  # a timed-out run's rollback releases it
     assert _LEDGER is not None
-    _LEDGER.mark_live(configuration_id)
+    _LEDGER.mark_live(configuration_id, _stored_properties(event["ResourceProperties"]))
     services = _services(stack_id, logical_id, config.organizations_role_arn, context)
     summary = share_with_organization(
         config, configuration_id, owner, services, trigger=str(event["RequestType"])
@@ -158,18 +162,43 @@ def delete(event: dict[str, Any], context: Any) -> str:
     return physical_id
 
 
+def _stored_properties(properties: dict[str, Any]) -> dict[str, Any]:
+    """What a scheduled run needs of the resource's properties (not CloudFormation's own)."""
+    return {k: v for k, v in properties.items() if k not in ("ServiceToken", "ServiceTimeout")}
+
+
 def _scheduled_run(sync: dict[str, Any], context: Any) -> None:
-    """A scheduled run: the same properties as the resource, and its stack and logical ID."""
-    stack_id, logical_id = str(sync["StackId"]), str(sync["LogicalResourceId"])
-    config, configuration_id, owner = _configuration(
-        sync["ResourceProperties"], stack_id, logical_id
-    )
+    """A scheduled run of the configuration the rule names (its stack, logical ID and
+    configuration ID), on the properties its Create or Update stored; a rule deployed before
+    the configuration format 2 sends the properties instead."""
+    stack_id, logical_id = str(sync[STACK_ID_KEY]), str(sync[LOGICAL_ID_KEY])
     assert _LEDGER is not None
-    if not _LEDGER.is_live(configuration_id):
+    if LEGACY_PROPERTIES_KEY in sync:
+        properties: dict[str, Any] | None = sync[LEGACY_PROPERTIES_KEY]
+        configuration_id = _configuration(properties or {}, stack_id, logical_id)[1]
+        live = _LEDGER.is_live(configuration_id)
+    else:
+        configuration_id = str(sync[CONFIGURATION_ID_KEY])
+        record = _LEDGER.configuration(configuration_id)
+        properties, live = record.properties, record.is_live
+    if not live:
         logger.info(
             "skipped: configuration %s is not live (not created yet, or deleted)", configuration_id
         )
         return
+    if properties is None:
+        summary = RunSummary(
+            "Scheduled", configuration_id, image_of_configuration(configuration_id) or ""
+        )
+        summary.fail(
+            f"configuration {configuration_id} has no stored properties: deploy its stack with "
+            "this release (the resource's Update stores them)"
+        )
+        summary.report()
+        return
+    config, derived_id, owner = _configuration(properties, stack_id, logical_id)
+    if derived_id != configuration_id:  # pragma: no cover - the rule's Ref is the resource's ID
+        raise RuntimeError(f"the stored properties of {configuration_id} make {derived_id}")
     services = _services(stack_id, logical_id, config.organizations_role_arn, context)
     share_with_organization(config, configuration_id, owner, services, trigger="Scheduled").report()
 

@@ -4,8 +4,8 @@ Standard library only, like ``image_account_pair``: the constructs import it for
 synth-time checks and property names, so synth and deploy time say the same thing.
 
 Every property arrives from CloudFormation as a string or a list of strings. A scheduled run
-receives the same properties from its EventBridge rule, with list properties possibly joined
-with commas; both forms are read the same way.
+reads the properties its configuration's Create or Update stored in the ledger (rules deployed
+before that sent them, list properties joined with commas); both forms are read the same way.
 """
 
 from __future__ import annotations
@@ -38,8 +38,18 @@ ACCOUNT_IDS_PROPERTY = "AccountIds"
 EXCLUDE_ACCOUNT_IDS_PROPERTY = "ExcludeAccountIds"
 MAX_REVOCATIONS_PROPERTY = "MaxRevocationsPerRun"
 ROLE_ARN_PROPERTY = "OrganizationsRoleArn"
-# What a scheduled run's event carries besides the properties, to name its configuration.
+# What the properties are stored as in the ledger: a new format makes CloudFormation send an
+# Update (a property changed) to resources deployed before it, which stores them again.
+CONFIGURATION_FORMAT_PROPERTY = "ConfigurationFormat"
+CONFIGURATION_FORMAT = "2"
+# A scheduled run's event: {SYNC_EVENT_KEY: {STACK_ID_KEY, LOGICAL_ID_KEY, CONFIGURATION_ID_KEY}}.
+# Rules deployed before the configuration format 2 send the properties (LEGACY_PROPERTIES_KEY)
+# instead of the configuration ID.
 SYNC_EVENT_KEY = "OrganizationShareSync"
+STACK_ID_KEY = "StackId"
+LOGICAL_ID_KEY = "LogicalResourceId"
+CONFIGURATION_ID_KEY = "ConfigurationId"
+LEGACY_PROPERTIES_KEY = "ResourceProperties"
 # The function's environment variable naming the share ledger's DynamoDB table.
 LEDGER_TABLE_ENV = "LEDGER_TABLE"
 # The construct IDs of the stack's organization sharing function and of its ledger table; the

@@ -13,7 +13,9 @@ Items (partition key ``pk``, sort key ``sk``, both strings):
   this tool). ``version``: 1 when created, one more on every write; each write is conditional
   on the version it read (an optimistic lock).
 - Configuration: ``pk = CONFIG#<configuration_id>``, ``sk = CONFIG``. ``state``: ``live`` or
-  ``deleted``; ``version``.
+  ``deleted``; ``version``; ``properties``: the resource's properties as its last Create or
+  Update received them (a JSON object), which its scheduled runs read. Items written before
+  the configuration format 2 have no ``properties``.
 
 How a caller uses it:
 
@@ -39,6 +41,7 @@ All reads are strongly consistent. The client is a low-level boto3 DynamoDB clie
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -85,6 +88,11 @@ _REASON_THROTTLED = "ThrottlingError"
 _RETRYABLE_REASONS = frozenset(
     {_REASON_CONDITION, _REASON_CONFLICT, _REASON_NONE, _REASON_THROTTLED}
 )
+
+
+# DynamoDB's item limit is 400 KB; what a configuration item holds besides its properties is
+# far smaller than what this leaves.
+MAX_PROPERTIES_BYTES = 380_000
 
 
 class LedgerError(RuntimeError):
@@ -159,6 +167,19 @@ class ReleaseResult:
 
 
 @dataclass(frozen=True)
+class ConfigurationRecord:
+    """A configuration's item: its ``state`` (``live``, ``deleted``, or None when never
+    marked) and the ``properties`` stored with it (None when stored before format 2)."""
+
+    state: str | None
+    properties: dict[str, Any] | None
+
+    @property
+    def is_live(self) -> bool:
+        return self.state == LIVE
+
+
+@dataclass(frozen=True)
 class _Pair:
     holders: frozenset[str]
     origin: str
@@ -227,9 +248,20 @@ class ShareLedger:
 
     # Configurations.
 
-    def mark_live(self, config_id: str) -> None:
-        """Record that the configuration is live (a CloudFormation Create or Update)."""
-        self._set_state(config_id, LIVE)
+    def mark_live(self, config_id: str, properties: dict[str, Any] | None = None) -> None:
+        """Record that the configuration is live (a CloudFormation Create or Update), with the
+        resource's ``properties`` for its scheduled runs. Raises LedgerError, writing nothing,
+        when they are too large for one item."""
+        stored = None
+        if properties is not None:
+            stored = json.dumps(properties, sort_keys=True, separators=(",", ":"))
+            if len(stored.encode()) > MAX_PROPERTIES_BYTES:
+                raise LedgerError(
+                    f"the properties take {len(stored.encode())} bytes, more than the "
+                    f"{MAX_PROPERTIES_BYTES} a ledger item holds: split the accounts across "
+                    "resources"
+                )
+        self._set_state(config_id, LIVE, stored)
 
     def mark_deleted(self, config_id: str) -> None:
         """Record that the configuration is being deleted: scheduled wants of it are skipped."""
@@ -237,18 +269,34 @@ class ShareLedger:
 
     def is_live(self, config_id: str) -> bool:
         """Whether the configuration is marked live (never marked: False)."""
-        _require(config_id=config_id)
-        item = self._get(_config_key(config_id))
-        return item is not None and item.get("state", {}).get("S") == LIVE
+        return self.configuration(config_id).is_live
 
-    def _set_state(self, config_id: str, state: str) -> None:
+    def configuration(self, config_id: str) -> ConfigurationRecord:
+        """The configuration's state and stored properties (read now)."""
         _require(config_id=config_id)
+        item = self._get(_config_key(config_id)) or {}
+        stored = item.get("properties", {}).get("S")
+        try:
+            properties = None if stored is None else dict(json.loads(stored))
+        except (TypeError, ValueError) as error:
+            raise LedgerError(f"malformed properties in configuration item {config_id}") from error
+        return ConfigurationRecord(item.get("state", {}).get("S"), properties)
+
+    def _set_state(self, config_id: str, state: str, properties: str | None = None) -> None:
+        _require(config_id=config_id)
+        names = {"#s": "state", "#v": "version"}
+        values = {":s": _s(state), ":one": _n(1)}
+        assignments = "#s = :s"
+        if properties is not None:
+            names["#p"] = "properties"
+            values[":p"] = _s(properties)
+            assignments += ", #p = :p"
         request = {
             "TableName": self.table_name,
             "Key": _config_key(config_id),
-            "UpdateExpression": "SET #s = :s ADD #v :one",
-            "ExpressionAttributeNames": {"#s": "state", "#v": "version"},
-            "ExpressionAttributeValues": {":s": _s(state), ":one": _n(1)},
+            "UpdateExpression": f"SET {assignments} ADD #v :one",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
         for attempt in self._attempts(f"marking {config_id} {state}"):
             try:

@@ -176,7 +176,18 @@ def test_ou_ids_as_a_list_token_allow_every_ou_and_root_of_the_organization() ->
             assert is_allowed([reads], "organizations:ListAccountsForParent", resource_arn)
 
 
-def test_the_schedule_sends_the_resources_own_properties_with_its_stack_and_logical_id() -> None:
+def _schedule_input(stack: cdk.Stack) -> Any:
+    (rule,) = [
+        r
+        for r in Template.from_stack(stack).to_json()["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule"
+    ]
+    return rule["Properties"]["Targets"][0]["Input"]
+
+
+def test_the_schedule_sends_the_configuration_id_with_its_stack_and_logical_id() -> None:
+    """What the rule sends names the resource and its configuration: the handler reads the
+    properties the Create or Update stored, whatever the size of the account lists."""
     stack = cdk.Stack(cdk.App(), "Scheduled", env=ENV)
     share = WorkspaceImageOrganizationShare(
         stack,
@@ -190,31 +201,26 @@ def test_the_schedule_sends_the_resources_own_properties_with_its_stack_and_logi
     (resource,) = [r for r in document["Resources"].values() if r["Type"] == RESOURCE_TYPE]
     (rule,) = [r for r in document["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
     assert rule["Properties"]["ScheduleExpression"] == "rate(30 minutes)"
-    text = json.dumps(rule["Properties"]["Targets"][0]["Input"])
     cfn_resource = share.resource.node.default_child
     assert isinstance(cfn_resource, cdk.CfnResource)
-    assert SYNC_EVENT_KEY in text and stack.get_logical_id(cfn_resource) in text
-    assert resource["Properties"]["AccountIds"] == {"Ref": "Extra"}
-    assert '\\"AccountIds\\":\\"' in text  # the list token joined with commas
-    assert "ServiceToken" not in text
-
-
-def test_string_tokens_reach_the_schedule_as_they_are() -> None:
-    """Only a whole-list token is joined with commas; a string token (a parameter) is not."""
-    stack = cdk.Stack(cdk.App(), "Params", env=ENV)
-    image = cdk.CfnParameter(stack, "Image").value_as_string
-    role = cdk.CfnParameter(stack, "Reader").value_as_string
-    WorkspaceImageOrganizationShare(
-        stack, "Share", image_id=image, organizational_unit_ids=[OU], organizations_role_arn=role
-    )
-    (rule,) = [
-        r
-        for r in Template.from_stack(stack).to_json()["Resources"].values()
-        if r["Type"] == "AWS::Events::Rule"
-    ]
+    logical_id = stack.get_logical_id(cfn_resource)
     parts = rule["Properties"]["Targets"][0]["Input"]["Fn::Join"][1]
-    assert {"Ref": "Image"} in parts and {"Ref": "Reader"} in parts
-    assert "Fn::Join" not in json.dumps(parts)
+    assert {"Ref": "AWS::StackId"} in parts and {"Ref": logical_id} in parts
+    text = json.dumps(parts)
+    assert SYNC_EVENT_KEY in text and f'\\"LogicalResourceId\\":\\"{logical_id}\\"' in text
+    assert resource["Properties"]["AccountIds"] == {"Ref": "Extra"}
+    assert "Extra" not in text and IMAGE not in text and OU not in text
+
+
+def test_the_schedules_input_stays_small_with_600_extra_accounts() -> None:
+    """EventBridge refuses a target Input over 8,192 characters."""
+    stack = cdk.Stack(cdk.App(), "Many", env=ENV)
+    extra = [f"{100000000000 + n}" for n in range(600)]
+    WorkspaceImageOrganizationShare(
+        stack, "Share", image_id=IMAGE, organizational_unit_ids=[OU], account_ids=extra
+    )
+    rendered = json.dumps(_schedule_input(stack))
+    assert len(rendered) < 1_000 and extra[0] not in rendered
 
 
 def test_no_schedule_when_sync_interval_is_none() -> None:

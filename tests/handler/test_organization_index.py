@@ -264,3 +264,72 @@ def test_accounts_with_state_only_are_shared_on_the_runtimes_older_sdk(
     assert created.status == "SUCCESS", f"{created.reason}\n{invocation.log}"
     expected = sample.active_accounts(["Team"], True) - {sample.management_account}
     assert shared_accounts(aws, image_id) == expected and len(expected) == 6
+
+
+def test_a_scheduled_run_reads_the_extra_accounts_from_what_the_create_stored(
+    aws: LocalAws, function: OrganizationFunction
+) -> None:
+    """The rule sends only the configuration's ID; the properties, however long their lists,
+    are the ones the Create stored in the ledger (600 accounts run end to end, marked long)."""
+    sample = build_sample_organization(aws.client("organizations"), SMALL)
+    extra = [f"{300000000000 + n}" for n in range(40)]
+    config = props(function, [sample.ou_ids["Team/Sub"]], AccountIds=extra)
+    assert function.send("Create", config).status == "SUCCESS"
+    revoked = extra[0]
+    aws.client("workspaces").update_workspace_image_permission(
+        ImageId=function.image_id, AllowCopyImage=False, SharedAccountId=revoked
+    )
+    function.scheduled_run(config)
+    assert function.shared() == set(extra) | sample.active_accounts(["Team/Sub"], True)
+
+
+def _forget_stored_properties(
+    aws: LocalAws, function: OrganizationFunction, config_id: str
+) -> None:
+    """Make the configuration item as releases before format 2 wrote it: state and version."""
+    aws.client("dynamodb").update_item(
+        TableName=function.table,
+        Key={"pk": {"S": f"CONFIG#{config_id}"}, "sk": {"S": "CONFIG"}},
+        UpdateExpression="REMOVE #p",
+        ExpressionAttributeNames={"#p": "properties"},
+    )
+
+
+def test_a_configuration_stored_before_format_2_is_run_by_its_old_rule_until_the_upgrade(
+    aws: LocalAws, function: OrganizationFunction, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stack deployed before: its configuration item holds no properties and its rule sends
+    them. Both old rules and the new one's first runs work or say what to do; the upgrade's
+    Update (the new ConfigurationFormat property) stores them, keeping the physical ID."""
+    sample = build_sample_organization(aws.client("organizations"), SMALL)
+    before = props(function, [sample.ou_ids["Team"]])
+    created = function.send("Create", before)
+    _forget_stored_properties(aws, function, created.physical_id)
+    joiner = new_account(aws, sample, "Team", "joiner")
+
+    function.scheduled_run(before)  # the new rule's input, before the resource's Update
+    assert joiner not in function.shared()
+    assert "has no stored properties: deploy its stack with this release" in caplog.text
+
+    function.scheduled_run_of_a_rule_deployed_before(before)
+    assert joiner in function.shared()
+
+    upgraded = {**before, "ConfigurationFormat": "2"}
+    updated = function.send(
+        "Update", upgraded, physical_id=created.physical_id, old_properties=before
+    )
+    assert updated.status == "SUCCESS" and updated.physical_id == created.physical_id
+    late = new_account(aws, sample, "Team/Sub", "late")
+    function.scheduled_run(upgraded)
+    assert late in function.shared()
+
+
+def test_properties_too_large_for_a_ledger_item_fail_the_create_and_change_nothing(
+    aws: LocalAws, function: OrganizationFunction
+) -> None:
+    sample = build_sample_organization(aws.client("organizations"), SMALL)
+    huge = props(function, [sample.ou_ids["Team"]], ExcludeAccountIds=["111122223333"] * 30_000)
+    created = function.send("Create", huge)
+    assert created.status == "FAILED"
+    assert "more than the 380000 a ledger item holds" in created.reason
+    assert function.shared() == set()

@@ -10,9 +10,14 @@ from types import ModuleType
 from typing import Any
 
 from cdk_workspaces_image_sharing.handler.organization_share import (
+    CONFIGURATION_ID_KEY,
     LEDGER_TABLE_ENV,
+    LEGACY_PROPERTIES_KEY,
+    LOGICAL_ID_KEY,
     RESOURCE_TYPE,
+    STACK_ID_KEY,
     SYNC_EVENT_KEY,
+    OrganizationShareConfig,
 )
 from cdk_workspaces_image_sharing.handler_asset import HANDLER_DIR
 from cdk_workspaces_image_sharing.organization_sharing_function import ORGANIZATION_HANDLER
@@ -60,15 +65,35 @@ class OrganizationFunction:
         self.modules["organization_index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
         return self.cloudformation.response(event)
 
+    def configuration_id(self, properties: dict[str, Any]) -> str:
+        """The physical ID a Create of ``properties`` answers (the rule's ``Ref``)."""
+        config = OrganizationShareConfig.from_properties(properties)
+        return config.configuration_id(self.stack.stack_id, LOGICAL_ID)
+
     def scheduled_run(self, properties: dict[str, Any]) -> None:
-        """What the EventBridge rule sends: the properties, the stack and the logical ID."""
-        event = {
-            SYNC_EVENT_KEY: {
-                "StackId": self.stack.stack_id,
-                "LogicalResourceId": LOGICAL_ID,
-                "ResourceProperties": properties,
+        """What the EventBridge rule sends: the stack, the logical ID and the configuration ID
+        (the resource's ``Ref``) of ``properties``."""
+        self.sync(
+            {
+                STACK_ID_KEY: self.stack.stack_id,
+                LOGICAL_ID_KEY: LOGICAL_ID,
+                CONFIGURATION_ID_KEY: self.configuration_id(properties),
             }
-        }
+        )
+
+    def scheduled_run_of_a_rule_deployed_before(self, properties: dict[str, Any]) -> None:
+        """What a rule deployed before the configuration format 2 sends: the properties."""
+        self.sync(
+            {
+                STACK_ID_KEY: self.stack.stack_id,
+                LOGICAL_ID_KEY: LOGICAL_ID,
+                LEGACY_PROPERTIES_KEY: properties,
+            }
+        )
+
+    def sync(self, sync: dict[str, Any]) -> None:
+        """Invoke the function as the schedule does, with ``sync`` as the run's content."""
+        event = {SYNC_EVENT_KEY: sync}
         self.modules["organization_index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
 
     def shared(self) -> set[str]:
