@@ -1,6 +1,7 @@
 """The AWS clients the drift command uses, and the one-line messages for the usual errors.
 
-Credentials, profile and Region come the standard AWS ways; ``AWS_ENDPOINT_URL`` and
+Credentials, profile and Region come the standard AWS ways (``AWS_REGION`` before
+``AWS_DEFAULT_REGION``, as the AWS CLI v2 reads them); ``AWS_ENDPOINT_URL`` and
 ``AWS_CA_BUNDLE`` are honoured by boto3 itself. Throttling is retried by botocore's standard
 mode, as the handler's calls are, with more attempts since nobody is waiting on a deadline.
 """
@@ -70,10 +71,19 @@ def connect(
     ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN`` credentials.
     Raises DriftError for a missing profile or Region.
     """
+    import os
+
     import boto3
     from botocore.config import Config
 
     env = environment or {}
+    # The AWS CLI v2 reads AWS_REGION before AWS_DEFAULT_REGION; boto3 reads only the latter.
+    region = (
+        region
+        or env.get("AWS_REGION")
+        or env.get("AWS_DEFAULT_REGION")
+        or os.environ.get("AWS_REGION")
+    )
     config = Config(
         retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
@@ -87,7 +97,7 @@ def connect(
     try:
         session = boto3.Session(
             profile_name=profile or env.get("AWS_PROFILE"),
-            region_name=region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+            region_name=region,
             aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
             aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
             aws_session_token=env.get("AWS_SESSION_TOKEN"),
@@ -119,11 +129,17 @@ def _one_line(text: object) -> str:
 def explain(error: BaseException) -> BaseException:
     """A DriftError with a one-line message for the errors a user meets (no credentials, no
     Region, access denied, throttled past retries, an endpoint out of reach...), or ``error``
-    itself when it is none of them (a bug, which deserves its traceback)."""
+    itself when it is none of them (a bug, which deserves its traceback). An error raised
+    from an AWS error (the ledger's LedgerError) is explained by that AWS error."""
     from botocore import exceptions
 
     if isinstance(error, DriftError):
         return error
+    cause = error.__cause__
+    if not isinstance(error, exceptions.ClientError | exceptions.BotoCoreError) and isinstance(
+        cause, exceptions.ClientError | exceptions.BotoCoreError
+    ):
+        return explain(cause)
     if isinstance(error, exceptions.NoCredentialsError | exceptions.PartialCredentialsError):
         return DriftError(
             "no AWS credentials found: pass --profile, set AWS_PROFILE, or set "

@@ -3,12 +3,21 @@ one pair during a repair: exit 1."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from cdk_workspaces_image_sharing.drift import aws as drift_aws
+from cdk_workspaces_image_sharing.handler.organization_share import (
+    LEDGER_LOGICAL_ID_PREFIX,
+)
+from cdk_workspaces_image_sharing.handler.organization_share import (
+    RESOURCE_TYPE as ORGANIZATION_TYPE,
+)
 from rehearsal.faults import Fault
 from rehearsal.local_aws import LocalAws, shared_accounts
 from tests.support.drift import A, B, Runner, run_command
+from tests.support.ledger import create_ledger_table
 from tests.support.stacks import hand_set_stack
 from tests.support.values import DESCRIBE, GRANT
 
@@ -175,3 +184,36 @@ def test_the_environment_argument_overrides_the_process_environment(
     assert (run.code, run.err) == (0, "")
     run = run_command("report", "--stack", "Declares", environment=aws.environment)
     assert (run.code, run.out.splitlines()[-1]) == (0, "In sync: 1 ok.")
+
+
+def test_a_ledger_read_that_is_denied_is_one_line_and_exit_2(
+    aws: LocalAws, image_id: str, cli: Runner
+) -> None:
+    """An organization share's ledger is read with dynamodb:Query (docs/drift.md): denied, it
+    is an error (2), not drift (1) a pipeline might repair."""
+    stack = hand_set_stack(aws, "OrganizationStack", "UPDATE_COMPLETE")
+    stack.hold(
+        "Workloads", f"{image_id}/organization/0123456789abcdef", resource_type=ORGANIZATION_TYPE
+    )
+    stack.hold(
+        f"{LEDGER_LOGICAL_ID_PREFIX}0A1B2C3D",
+        create_ledger_table(aws.client("dynamodb")),
+        "CREATE_COMPLETE",
+        resource_type="AWS::DynamoDB::Table",
+    )
+    aws.faults.inject(Fault("Query", "error", error_code="AccessDeniedException"))
+    run = cli("report", "--stack", stack.name)
+    assert run.code == 2, run.err
+    assert one_line_error(run.err).startswith("access denied: Query: ")
+    assert run.out == ""
+
+
+def test_the_region_may_come_from_aws_region_alone(
+    aws: LocalAws, cli: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the AWS CLI v2 reads it (boto3 reads only AWS_DEFAULT_REGION)."""
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    assert "AWS_REGION" in os.environ
+    run = cli("report", "--all-stacks", "--json")
+    assert run.code == 0, run.err
+    assert run.json()["region"] == os.environ["AWS_REGION"]
