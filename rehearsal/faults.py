@@ -161,6 +161,9 @@ class FaultLayer:
             time.sleep(fault.delay_seconds)
             connection: socket.socket = environ["werkzeug.socket"]
             connection.shutdown(socket.SHUT_RDWR)
+            # werkzeug writes the headers to the closed connection and drops it quietly (a
+            # response never started is an AssertionError it prints).
+            start_response("503 Service Unavailable", [("Content-Length", "0")])
             return []
         query = body.startswith(b"Action=")  # CloudFormation answers errors in XML
         if fault.kind == "server_error":

@@ -35,3 +35,5 @@ def test_rehearsal_shows_the_share_appear_move_survive_rollbacks_and_disappear()
     ]
     assert any(line.strip().startswith("In sync: 1 ok") for line in lines), result.stdout
     assert "rehearsal passed" in lines[-1]
+    # What a newcomer reads: nothing after the verdict, and no traceback anywhere.
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr

@@ -1,0 +1,46 @@
+"""The stand-in's own behaviour, apart from the scenarios: what a refused connection leaves in
+its log, and Organizations answering as it does today."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+
+from rehearsal.faults import Fault
+from rehearsal.local_aws import LocalAws
+from tests.support.organizations import build_sample_organization
+
+
+def test_a_refused_connection_leaves_no_server_error_behind(
+    aws: LocalAws, image_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A newcomer reads the main job's whole output: werkzeug must not print a traceback for
+    a connection the fault layer dropped on purpose."""
+    aws.faults.inject(Fault("DescribeWorkspaceImagePermissions", "refuse"))
+    with (
+        caplog.at_level(logging.INFO, logger="werkzeug"),
+        pytest.raises((ConnectionClosedError, EndpointConnectionError)),
+    ):
+        aws.client("workspaces").describe_workspace_image_permissions(ImageId=image_id)
+    # The server thread would log right after the connection closed (the client has seen it).
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and not _server_errors(caplog):
+        time.sleep(0.05)
+    assert not _server_errors(caplog), caplog.text
+
+
+def _server_errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "werkzeug" and r.levelno >= logging.ERROR]
+
+
+def test_organizations_answers_accounts_with_state_only(aws: LocalAws) -> None:
+    organizations = aws.client("organizations")
+    sample = build_sample_organization(organizations, {"": 1, "Team": 2})
+    listed = organizations.list_accounts_for_parent(ParentId=sample.ou_ids["Team"])["Accounts"]
+    everyone = organizations.list_accounts()["Accounts"]
+    one = organizations.describe_account(AccountId=listed[0]["Id"])["Account"]
+    for account in [*listed, *everyone, one]:
+        assert account["State"] == "ACTIVE" and "Status" not in account
