@@ -26,6 +26,8 @@ from cdk_workspaces_image_sharing.handler.organization_share import (
     LOGICAL_ID_KEY,
     MAX_REVOCATIONS_PROPERTY,
     PARENT_IDS_PROPERTY,
+    PROPERTIES_DIGEST_ATTRIBUTE,
+    PROPERTIES_DIGEST_KEY,
     RESOURCE_TYPE,
     ROLE_ARN_PROPERTY,
     STACK_ID_KEY,
@@ -213,10 +215,11 @@ class WorkspaceImageOrganizationShare(Construct):
 
     def _schedule(self, function: OrganizationSharingFunction, interval: Duration) -> events.Rule:
         """A rule that runs the function every ``interval`` with this resource's stack, logical
-        ID and configuration ID (its ``Ref``); the handler reads the configuration's properties
-        from the ledger, where the Create or Update stored them, so the input stays small
-        whatever the account lists hold (EventBridge refuses an input over 8,192
-        characters)."""
+        ID, configuration ID (its ``Ref``) and the digest of its properties (an attribute); the
+        handler reads the properties from the ledger, where the Create or Update stored them
+        under that digest, so the input stays small whatever the account lists hold
+        (EventBridge refuses an input over 8,192 characters) and follows the stack through an
+        UPDATE_ROLLBACK as the attribute does."""
         resource = self.resource.node.default_child
         assert isinstance(resource, CfnResource)
         return events.Rule(
@@ -233,6 +236,9 @@ class WorkspaceImageOrganizationShare(Construct):
                                 STACK_ID_KEY: Aws.STACK_ID,
                                 LOGICAL_ID_KEY: Stack.of(self).get_logical_id(resource),
                                 CONFIGURATION_ID_KEY: self.resource.ref,
+                                PROPERTIES_DIGEST_KEY: self.resource.get_att_string(
+                                    PROPERTIES_DIGEST_ATTRIBUTE
+                                ),
                             }
                         }
                     ),

@@ -29,6 +29,10 @@ def test_wheel_ships_the_handler_and_type_marker(user_install: UserInstall) -> N
     for name in [f"handler/{module}.py" for module in handler_module_names()] + ["py.typed"]:
         assert f"{package}/{name}" in names
     assert not any(name.startswith(("rehearsal/", "tests/")) for name in names)
+    # The organization function's Organizations model, with botocore's licence and notice.
+    models = f"{package}/handler/botocore_models"
+    for name in ("organizations/2016-11-28/service-2.json.gz", "LICENSE.txt", "NOTICE"):
+        assert f"{models}/{name}" in names
 
 
 def test_users_install_synthesizes_from_another_folder(

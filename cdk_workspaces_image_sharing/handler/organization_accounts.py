@@ -47,7 +47,6 @@ Organizations"
   reference, e.g. ``ListAccounts``, ``ListRoots``, ``DescribeOrganization``, are not called.
 - With a role to assume (``organizations_client``), the function's own role needs only
   ``sts:AssumeRole`` on that role; the Organizations actions go in the assumed role's policy.
-
 """
 
 from __future__ import annotations

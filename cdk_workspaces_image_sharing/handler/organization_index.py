@@ -34,6 +34,8 @@ from organization_share import (  # noqa: E402
     LEDGER_TABLE_ENV,
     LEGACY_PROPERTIES_KEY,
     LOGICAL_ID_KEY,
+    PROPERTIES_DIGEST_ATTRIBUTE,
+    PROPERTIES_DIGEST_KEY,
     STACK_ID_KEY,
     SYNC_EVENT_KEY,
     OrganizationShareConfig,
@@ -125,7 +127,11 @@ def _apply(event: dict[str, Any], context: Any) -> str:
     )
     helper.PhysicalResourceId = configuration_id  # a timed-out run's rollback releases it
     assert _LEDGER is not None
-    _LEDGER.mark_live(configuration_id, _stored_properties(event["ResourceProperties"]))
+    digest = _LEDGER.store_properties(
+        configuration_id, _stored_properties(event["ResourceProperties"])
+    )
+    helper.Data[PROPERTIES_DIGEST_ATTRIBUTE] = digest
+    _LEDGER.mark_live(configuration_id)
     services = _services(stack_id, logical_id, config.organizations_role_arn, context)
     summary = share_with_organization(
         config, configuration_id, owner, services, trigger=str(event["RequestType"])
@@ -169,8 +175,8 @@ def _stored_properties(properties: dict[str, Any]) -> dict[str, Any]:
 
 def _scheduled_run(sync: dict[str, Any], context: Any) -> None:
     """A scheduled run of the configuration the rule names (its stack, logical ID and
-    configuration ID), on the properties its Create or Update stored; a rule deployed before
-    the configuration format 2 sends the properties instead."""
+    configuration ID), on the properties its Create or Update stored under the digest the rule
+    sends; a rule deployed before the configuration format 2 sends the properties instead."""
     stack_id, logical_id = str(sync[STACK_ID_KEY]), str(sync[LOGICAL_ID_KEY])
     assert _LEDGER is not None
     if LEGACY_PROPERTIES_KEY in sync:
@@ -179,8 +185,8 @@ def _scheduled_run(sync: dict[str, Any], context: Any) -> None:
         live = _LEDGER.is_live(configuration_id)
     else:
         configuration_id = str(sync[CONFIGURATION_ID_KEY])
-        record = _LEDGER.configuration(configuration_id)
-        properties, live = record.properties, record.is_live
+        live = _LEDGER.is_live(configuration_id)
+        properties = _LEDGER.stored_properties(configuration_id, str(sync[PROPERTIES_DIGEST_KEY]))
     if not live:
         logger.info(
             "skipped: configuration %s is not live (not created yet, or deleted)", configuration_id

@@ -42,13 +42,16 @@ ROLE_ARN_PROPERTY = "OrganizationsRoleArn"
 # Update (a property changed) to resources deployed before it, which stores them again.
 CONFIGURATION_FORMAT_PROPERTY = "ConfigurationFormat"
 CONFIGURATION_FORMAT = "2"
-# A scheduled run's event: {SYNC_EVENT_KEY: {STACK_ID_KEY, LOGICAL_ID_KEY, CONFIGURATION_ID_KEY}}.
-# Rules deployed before the configuration format 2 send the properties (LEGACY_PROPERTIES_KEY)
-# instead of the configuration ID.
+# A scheduled run's event: {SYNC_EVENT_KEY: {STACK_ID_KEY, LOGICAL_ID_KEY, CONFIGURATION_ID_KEY,
+# PROPERTIES_DIGEST_KEY}}: the resource's Ref and its PROPERTIES_DIGEST_ATTRIBUTE, which name the
+# properties its Create or Update stored in the ledger. Rules deployed before the configuration
+# format 2 send the properties (LEGACY_PROPERTIES_KEY) instead.
 SYNC_EVENT_KEY = "OrganizationShareSync"
 STACK_ID_KEY = "StackId"
 LOGICAL_ID_KEY = "LogicalResourceId"
 CONFIGURATION_ID_KEY = "ConfigurationId"
+PROPERTIES_DIGEST_KEY = "PropertiesDigest"
+PROPERTIES_DIGEST_ATTRIBUTE = "PropertiesDigest"
 LEGACY_PROPERTIES_KEY = "ResourceProperties"
 # The function's environment variable naming the share ledger's DynamoDB table.
 LEDGER_TABLE_ENV = "LEDGER_TABLE"

@@ -13,9 +13,13 @@ Items (partition key ``pk``, sort key ``sk``, both strings):
   this tool). ``version``: 1 when created, one more on every write; each write is conditional
   on the version it read (an optimistic lock).
 - Configuration: ``pk = CONFIG#<configuration_id>``, ``sk = CONFIG``. ``state``: ``live`` or
-  ``deleted``; ``version``; ``properties``: the resource's properties as its last Create or
-  Update received them (a JSON object), which its scheduled runs read. Items written before
-  the configuration format 2 have no ``properties``.
+  ``deleted``; ``version``.
+- Properties: ``pk = PROPS#<configuration_id>``, ``sk = <digest>``. ``properties``: a
+  resource's properties as a Create or Update received them (a JSON object), stored under
+  their SHA-256 digest, which the resource answers as an attribute and its schedule sends back.
+  Writing the same properties again (a redelivered event) writes the same item, so a scheduled
+  run reads exactly what the stack now declares, after an UPDATE_ROLLBACK too. Stacks deployed
+  before the configuration format 2 have none.
 
 How a caller uses it:
 
@@ -41,6 +45,7 @@ All reads are strongly consistent. The client is a low-level boto3 DynamoDB clie
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -167,19 +172,6 @@ class ReleaseResult:
 
 
 @dataclass(frozen=True)
-class ConfigurationRecord:
-    """A configuration's item: its ``state`` (``live``, ``deleted``, or None when never
-    marked) and the ``properties`` stored with it (None when stored before format 2)."""
-
-    state: str | None
-    properties: dict[str, Any] | None
-
-    @property
-    def is_live(self) -> bool:
-        return self.state == LIVE
-
-
-@dataclass(frozen=True)
 class _Pair:
     holders: frozenset[str]
     origin: str
@@ -209,6 +201,10 @@ def _pair_key(image_id: str, account_id: str) -> dict[str, Any]:
 
 def _config_key(config_id: str) -> dict[str, Any]:
     return {"pk": _s(f"CONFIG#{config_id}"), "sk": _s(CONFIG_SORT_KEY)}
+
+
+def _properties_key(config_id: str, digest: str) -> dict[str, Any]:
+    return {"pk": _s(f"PROPS#{config_id}"), "sk": _s(digest)}
 
 
 def _parse_pair(item: dict[str, Any]) -> _Pair:
@@ -248,20 +244,9 @@ class ShareLedger:
 
     # Configurations.
 
-    def mark_live(self, config_id: str, properties: dict[str, Any] | None = None) -> None:
-        """Record that the configuration is live (a CloudFormation Create or Update), with the
-        resource's ``properties`` for its scheduled runs. Raises LedgerError, writing nothing,
-        when they are too large for one item."""
-        stored = None
-        if properties is not None:
-            stored = json.dumps(properties, sort_keys=True, separators=(",", ":"))
-            if len(stored.encode()) > MAX_PROPERTIES_BYTES:
-                raise LedgerError(
-                    f"the properties take {len(stored.encode())} bytes, more than the "
-                    f"{MAX_PROPERTIES_BYTES} a ledger item holds: split the accounts across "
-                    "resources"
-                )
-        self._set_state(config_id, LIVE, stored)
+    def mark_live(self, config_id: str) -> None:
+        """Record that the configuration is live (a CloudFormation Create or Update)."""
+        self._set_state(config_id, LIVE)
 
     def mark_deleted(self, config_id: str) -> None:
         """Record that the configuration is being deleted: scheduled wants of it are skipped."""
@@ -269,34 +254,51 @@ class ShareLedger:
 
     def is_live(self, config_id: str) -> bool:
         """Whether the configuration is marked live (never marked: False)."""
-        return self.configuration(config_id).is_live
-
-    def configuration(self, config_id: str) -> ConfigurationRecord:
-        """The configuration's state and stored properties (read now)."""
         _require(config_id=config_id)
-        item = self._get(_config_key(config_id)) or {}
-        stored = item.get("properties", {}).get("S")
+        item = self._get(_config_key(config_id))
+        return item is not None and item.get("state", {}).get("S") == LIVE
+
+    def store_properties(self, config_id: str, properties: dict[str, Any]) -> str:
+        """Store a resource's ``properties`` for its scheduled runs; return their digest (the
+        same properties always make the same digest and item). Raises LedgerError, writing
+        nothing, when they are too large for one item."""
+        _require(config_id=config_id)
+        stored = json.dumps(properties, sort_keys=True, separators=(",", ":"))
+        if len(stored.encode()) > MAX_PROPERTIES_BYTES:
+            raise LedgerError(
+                f"the properties take {len(stored.encode())} bytes, more than the "
+                f"{MAX_PROPERTIES_BYTES} a ledger item holds: split the accounts across resources"
+            )
+        digest = hashlib.sha256(stored.encode()).hexdigest()
+        self._call(
+            "put_item",
+            {
+                "TableName": self.table_name,
+                "Item": {**_properties_key(config_id, digest), "properties": _s(stored)},
+            },
+        )
+        return digest
+
+    def stored_properties(self, config_id: str, digest: str) -> dict[str, Any] | None:
+        """The properties stored under ``digest``, or None when none are (stored before the
+        configuration format 2)."""
+        _require(config_id=config_id, digest=digest)
+        item = self._get(_properties_key(config_id, digest))
+        if item is None:
+            return None
         try:
-            properties = None if stored is None else dict(json.loads(stored))
-        except (TypeError, ValueError) as error:
-            raise LedgerError(f"malformed properties in configuration item {config_id}") from error
-        return ConfigurationRecord(item.get("state", {}).get("S"), properties)
+            return dict(json.loads(item["properties"]["S"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise LedgerError(f"malformed properties item of {config_id}") from error
 
-    def _set_state(self, config_id: str, state: str, properties: str | None = None) -> None:
+    def _set_state(self, config_id: str, state: str) -> None:
         _require(config_id=config_id)
-        names = {"#s": "state", "#v": "version"}
-        values = {":s": _s(state), ":one": _n(1)}
-        assignments = "#s = :s"
-        if properties is not None:
-            names["#p"] = "properties"
-            values[":p"] = _s(properties)
-            assignments += ", #p = :p"
         request = {
             "TableName": self.table_name,
             "Key": _config_key(config_id),
-            "UpdateExpression": f"SET {assignments} ADD #v :one",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
+            "UpdateExpression": "SET #s = :s ADD #v :one",
+            "ExpressionAttributeNames": {"#s": "state", "#v": "version"},
+            "ExpressionAttributeValues": {":s": _s(state), ":one": _n(1)},
         }
         for attempt in self._attempts(f"marking {config_id} {state}"):
             try:

@@ -13,7 +13,6 @@ import aws_cdk as cdk
 from cdk_workspaces_image_sharing import WorkspaceImageOrganizationShare
 from cdk_workspaces_image_sharing.organization_sharing_function import (
     OrganizationSharingFunction,
-    organization_sharing_role_name,
 )
 from cdk_workspaces_image_sharing.tokens import short_hash
 from rehearsal.assembly import PROJECT_DIR, cdk_environment
@@ -80,4 +79,3 @@ def test_a_top_level_stacks_role_name_is_unchanged() -> None:
             ["WorkspaceImageOrgShare-", {"Ref": "AWS::Region"}, f"-{short_hash('Sharing')}"],
         ]
     }
-    assert stack.resolve(organization_sharing_role_name(stack)) == stack.resolve(role.role_name)

@@ -206,6 +206,7 @@ def test_the_schedule_sends_the_configuration_id_with_its_stack_and_logical_id()
     logical_id = stack.get_logical_id(cfn_resource)
     parts = rule["Properties"]["Targets"][0]["Input"]["Fn::Join"][1]
     assert {"Ref": "AWS::StackId"} in parts and {"Ref": logical_id} in parts
+    assert {"Fn::GetAtt": [logical_id, "PropertiesDigest"]} in parts
     text = json.dumps(parts)
     assert SYNC_EVENT_KEY in text and f'\\"LogicalResourceId\\":\\"{logical_id}\\"' in text
     assert resource["Properties"]["AccountIds"] == {"Ref": "Extra"}

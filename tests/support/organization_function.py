@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -14,6 +14,8 @@ from cdk_workspaces_image_sharing.handler.organization_share import (
     LEDGER_TABLE_ENV,
     LEGACY_PROPERTIES_KEY,
     LOGICAL_ID_KEY,
+    PROPERTIES_DIGEST_ATTRIBUTE,
+    PROPERTIES_DIGEST_KEY,
     RESOURCE_TYPE,
     STACK_ID_KEY,
     SYNC_EVENT_KEY,
@@ -43,6 +45,8 @@ class OrganizationFunction:
     stack: HandSetStack
     image_id: str
     table: str
+    digests: dict[str, str] = field(default_factory=dict)
+    """The properties digest each configuration's last successful Create or Update answered."""
 
     def send(
         self,
@@ -63,7 +67,11 @@ class OrganizationFunction:
             resource_type=RESOURCE_TYPE,
         )
         self.modules["organization_index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
-        return self.cloudformation.response(event)
+        response = self.cloudformation.response(event)
+        if request_type != "Delete" and PROPERTIES_DIGEST_ATTRIBUTE in response.data:
+            # The attribute the rule's input reads (Fn::GetAtt), as the stack now holds it.
+            self.digests[response.physical_id] = str(response.data[PROPERTIES_DIGEST_ATTRIBUTE])
+        return response
 
     def configuration_id(self, properties: dict[str, Any]) -> str:
         """The physical ID a Create of ``properties`` answers (the rule's ``Ref``)."""
@@ -71,13 +79,14 @@ class OrganizationFunction:
         return config.configuration_id(self.stack.stack_id, LOGICAL_ID)
 
     def scheduled_run(self, properties: dict[str, Any]) -> None:
-        """What the EventBridge rule sends: the stack, the logical ID and the configuration ID
-        (the resource's ``Ref``) of ``properties``."""
+        """What the EventBridge rule sends: the stack, the logical ID, and the configuration ID
+        and properties digest of ``properties`` (the resource's ``Ref`` and attribute)."""
         self.sync(
             {
                 STACK_ID_KEY: self.stack.stack_id,
                 LOGICAL_ID_KEY: LOGICAL_ID,
                 CONFIGURATION_ID_KEY: self.configuration_id(properties),
+                PROPERTIES_DIGEST_KEY: self.digests[self.configuration_id(properties)],
             }
         )
 
