@@ -99,6 +99,17 @@ class Startup:
             raise RuntimeError(f"The function could not start: {self.error}")
 
 
+# The longest Reason the stand-in (and so the handlers) let CloudFormation see; crhelper would
+# cut a longer one to a "(truncated)" prefix and its last 240 characters, 259 in all.
+MAX_REASON_CHARS = 256
+
+
+def short_reason(text: str) -> str:
+    """``text`` as a Reason: whole when it fits, else its end (where the handlers put the
+    summary that matters) behind an ellipsis."""
+    return text if len(text) <= MAX_REASON_CHARS else "…" + text[-(MAX_REASON_CHARS - 1) :]
+
+
 def stack_account(stack_id: str) -> str:
     """The account of ``arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>``:
     the one that owns the image (an image can only be shared by its owner)."""

@@ -48,9 +48,10 @@ from organization_sync import (  # noqa: E402
     stop_sharing_with_organization,
 )
 from pacing import Pacer  # noqa: E402
-from share_ledger import ShareLedger  # noqa: E402
+from share_ledger import RequestAlreadyProcessed, ShareLedger, stored_form  # noqa: E402
 
 logger = logging.getLogger(__name__)
+UPDATE_ROLLING_BACK = "UPDATE_ROLLBACK_IN_PROGRESS"
 # Left unused at the end of a run: the pacer starts no call later than this before the
 # Timeout, so the slowest call (every retry, and a grant's AccessDenied window) still ends in
 # time to answer CloudFormation and write the summary.
@@ -95,7 +96,9 @@ def _services(stack_id: str, logical_id: str, role_arn: str | None, context: Any
     )
 
 
-def _answer(summary: RunSummary) -> None:
+def _answer(summary: RunSummary, *, never_fail: bool = False) -> None:
+    """Answer with the run's counts; fail with its problems, unless ``never_fail`` (an Update
+    back during UPDATE_ROLLBACK: what it could not do is in the summary and the metrics)."""
     helper.Data.update(
         {
             "AccountsInScope": summary.in_scope,
@@ -104,9 +107,11 @@ def _answer(summary: RunSummary) -> None:
         }
     )
     summary.report()
-    if summary.failed:
-        # crhelper keeps the Reason's last 240 characters: the problems first, the count last.
-        raise RuntimeError(f"{'; '.join(summary.problems)} ({summary.failed} failed)")
+    if summary.failed and not never_fail:
+        # A long Reason keeps its end: the problems first, the count last.
+        raise RuntimeError(
+            cfn_requests.short_reason(f"{'; '.join(summary.problems)} ({summary.failed} failed)")
+        )
 
 
 def _configuration(
@@ -127,17 +132,40 @@ def _apply(event: dict[str, Any], context: Any) -> str:
     )
     helper.PhysicalResourceId = configuration_id  # a timed-out run's rollback releases it
     assert _LEDGER is not None
-    digest = _LEDGER.store_properties(
-        configuration_id, _stored_properties(event["ResourceProperties"])
-    )
-    helper.Data[PROPERTIES_DIGEST_ATTRIBUTE] = digest
-    _LEDGER.mark_live(configuration_id)
+    rolling_back = event["RequestType"] == "Update" and _rolling_back(stack_id)
+    properties = _stored_properties(event["ResourceProperties"])
+    helper.Data[PROPERTIES_DIGEST_ATTRIBUTE] = stored_form(properties)[1]
+    try:
+        _LEDGER.store_properties(configuration_id, properties)
+        _LEDGER.mark_live(configuration_id, str(event["RequestId"]))
+    except RequestAlreadyProcessed as redelivered:
+        logger.info("%s", redelivered)
+        return configuration_id
+    except Exception as error:
+        if not rolling_back:
+            raise
+        # An Update back restores a configuration its Create stored and marked live: never
+        # fail it (that would leave the stack UPDATE_ROLLBACK_FAILED).
+        logger.warning("rolling back: the ledger could not be written (%s)", error)
     services = _services(stack_id, logical_id, config.organizations_role_arn, context)
     summary = share_with_organization(
         config, configuration_id, owner, services, trigger=str(event["RequestType"])
     )
-    _answer(summary)
+    _answer(summary, never_fail=rolling_back)
     return configuration_id
+
+
+def _rolling_back(stack_id: str) -> bool:
+    """Whether CloudFormation is rolling the stack back (its Update is an Update back to the
+    old properties, which must never fail). A stack that cannot be read counts as rolling
+    back: failing an Update back would leave the stack UPDATE_ROLLBACK_FAILED, while a forward
+    Update answered SUCCESS leaves its failure to the summary, the metrics and the next
+    scheduled run."""
+    try:
+        return stack_resources.stack_status(_CLOUDFORMATION, stack_id) == UPDATE_ROLLING_BACK
+    except stack_resources.StackUnreadable as error:
+        logger.warning("could not read the stack's status (%s): never failing this Update", error)
+        return True
 
 
 @helper.create
@@ -164,7 +192,8 @@ def delete(event: dict[str, Any], context: Any) -> str:
         return physical_id
     stack_id, logical_id = str(event["StackId"]), str(event["LogicalResourceId"])
     services = _services(stack_id, logical_id, None, context)
-    _answer(stop_sharing_with_organization(image_id, physical_id, services))
+    request_id = str(event["RequestId"])
+    _answer(stop_sharing_with_organization(image_id, physical_id, services, request_id))
     return physical_id
 
 

@@ -11,6 +11,9 @@ What a configuration holds is kept in the share ledger (``share_ledger``), writt
 conditional writes, so overlapping runs do not lose each other's updates. A share that existed
 before this tool first wanted it is recorded as pre-existing and never revoked; a pair another
 live resource of the stack declares (a ``WorkspaceImagePermission``) is never revoked either.
+A release stays recorded until its revoke is done, so a run that stops part way leaves its
+work to the next; every scheduled run and Delete also releases what configurations that
+CloudFormation deleted, or gave up deleting, still hold.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ from typing import Any
 import organization_accounts
 import workspaces_api
 from image_account_pair import ImageAccountPair
-from organization_share import OrganizationShareConfig, wanted_accounts
+from organization_share import OrganizationShareConfig, image_of_configuration, wanted_accounts
 from pacing import Pacer
-from share_ledger import GRANTED, ShareLedger
+from share_ledger import GRANTED, RequestAlreadyProcessed, ShareLedger
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +106,7 @@ class Services:
     ledger: ShareLedger
     pacer: Pacer
     held_elsewhere: HeldElsewhere
+    clock: Callable[[], float] = time.time  # the wall clock the ledger dates revokes with
 
 
 def share_with_organization(
@@ -114,8 +118,9 @@ def share_with_organization(
     trigger: str,
 ) -> RunSummary:
     """Grant every wanted account; on a scheduled run (``trigger == "Scheduled"``) then
-    revoke what the configuration alone holds and no longer wants, within the bound. Any
-    failure is recorded in the summary (which is always returned, to be reported)."""
+    revoke what the configuration alone holds and no longer wants, and what deleted
+    configurations alone hold, within the bound. Any failure is recorded in the summary (which
+    is always returned, to be reported)."""
     summary = RunSummary(trigger, configuration_id, config.image_id)
     try:
         _share(config, configuration_id, owner_account, services, summary)
@@ -125,18 +130,81 @@ def share_with_organization(
 
 
 def stop_sharing_with_organization(
-    image_id: str, configuration_id: str, services: Services
+    image_id: str, configuration_id: str, services: Services, request_id: str | None = None
 ) -> RunSummary:
-    """Release everything the configuration holds (a CloudFormation Delete: not bounded).
-    Any failure is recorded in the summary."""
+    """Release everything the configuration holds (a CloudFormation Delete: not bounded),
+    then what other deleted configurations still hold. A redelivered Delete of a
+    configuration that is live again changes nothing. Any failure is recorded in the
+    summary."""
     summary = RunSummary("Delete", configuration_id, image_id)
     try:
-        services.ledger.mark_deleted(configuration_id)
+        services.ledger.mark_deleted(configuration_id, request_id)
+    except RequestAlreadyProcessed as redelivered:
+        logger.info("%s", redelivered)
+        return summary
+    except Exception as error:
+        summary.fail(f"run stopped: {type(error).__name__}: {error}")
+        return summary
+    try:
         for account in sorted(services.ledger.holdings(image_id, configuration_id)):
             _release(image_id, account, configuration_id, services, summary, scheduled=False)
+        if not services.ledger.holdings(image_id, configuration_id):
+            services.ledger.drop_deleted(configuration_id)
+        abandoned = _abandoned(services.ledger, besides=configuration_id)
+        _release_abandoned(abandoned, services, summary, scheduled=False)
     except Exception as error:
         summary.fail(f"run stopped: {type(error).__name__}: {error}")
     return summary
+
+
+@dataclass(frozen=True)
+class _Abandoned:
+    """What deleted configurations still hold: their (image, configuration), the (image,
+    account, configuration) releases, and how many pairs those would really revoke."""
+
+    configurations: list[tuple[str, str]]
+    releases: list[tuple[str, str, str]]
+    revocable: int
+
+
+def _abandoned(ledger: ShareLedger, besides: str | None = None) -> _Abandoned:
+    """The pairs held by configurations CloudFormation deleted, or gave up deleting (its
+    cleanup Delete failed three times), which no later event of theirs will release (those of
+    ``besides``, the configuration a Delete has just released, aside)."""
+    by_image: dict[str, list[str]] = {}
+    for configuration_id in ledger.deleted_configurations():
+        image_id = image_of_configuration(configuration_id)
+        if image_id is not None and configuration_id != besides:
+            by_image.setdefault(image_id, []).append(configuration_id)
+    releases: list[tuple[str, str, str]] = []
+    revocable = 0
+    for image_id, configurations in sorted(by_image.items()):
+        gone = set(configurations)
+        for account, record in sorted(ledger.pairs(image_id).items()):
+            holders = record.holders & gone
+            releases += [(image_id, account, c) for c in sorted(holders)]
+            revocable += bool(holders) and record.holders <= gone and record.origin == GRANTED
+    configurations = [(i, c) for i, cs in sorted(by_image.items()) for c in sorted(cs)]
+    return _Abandoned(configurations, releases, revocable)
+
+
+def _release_abandoned(
+    abandoned: _Abandoned, services: Services, summary: RunSummary, *, scheduled: bool
+) -> None:
+    """Release what deleted configurations hold; forget those that then hold nothing."""
+    for image_id, account, configuration_id in abandoned.releases:
+        _release(
+            image_id,
+            account,
+            configuration_id,
+            services,
+            summary,
+            scheduled=scheduled,
+            require_deleted=True,
+        )
+    for image_id, configuration_id in abandoned.configurations:
+        if not services.ledger.holdings(image_id, configuration_id):
+            services.ledger.drop_deleted(configuration_id)
 
 
 def _share(
@@ -159,10 +227,16 @@ def _share(
         return
     wanted = wanted_accounts(config, sorted(resolved.accounts), owner_account)
     summary.in_scope = len(wanted)
+    listed_at = services.clock()  # a revoke the ledger dates after this may not be in `listed`
     listed = workspaces_api.shared_accounts(services.workspaces, config.image_id)
     for account in sorted(wanted):
         wants = services.ledger.want(
-            config.image_id, account, configuration_id, account in listed, scheduled=scheduled
+            config.image_id,
+            account,
+            configuration_id,
+            account in listed,
+            scheduled=scheduled,
+            listed_at=listed_at,
         )
         if wants.skipped:
             summary.problems.append("the configuration was deleted meanwhile: run stopped")
@@ -173,22 +247,25 @@ def _share(
         return
     stale = services.ledger.holdings(config.image_id, configuration_id) - wanted
     pairs = services.ledger.pairs(config.image_id)
-    # Only what this configuration alone holds and granted would be revoked: the bound counts
-    # those (releasing the rest changes nothing in WorkSpaces).
-    revocable = [
-        a
+    abandoned = _abandoned(services.ledger)
+    # Only what this configuration alone holds and granted, and what deleted configurations
+    # alone hold and granted, would be revoked: the bound counts those (releasing the rest
+    # changes nothing in WorkSpaces).
+    revocable = abandoned.revocable + sum(
+        1
         for a in stale
-        if pairs.get(a, (frozenset(), ""))[0] == {configuration_id} and pairs[a][1] == GRANTED
-    ]
-    if len(revocable) > config.max_revocations_per_run:
-        summary.withheld = len(revocable)
+        if a in pairs and pairs[a].holders == {configuration_id} and pairs[a].origin == GRANTED
+    )
+    if revocable > config.max_revocations_per_run:
+        summary.withheld = revocable
         summary.fail(
-            f"{len(revocable)} shares would be revoked, more than MaxRevocationsPerRun "
+            f"{revocable} shares would be revoked, more than MaxRevocationsPerRun "
             f"({config.max_revocations_per_run}): revoked none"
         )
         return
     for account in sorted(stale):
         _release(config.image_id, account, configuration_id, services, summary, scheduled=True)
+    _release_abandoned(abandoned, services, summary, scheduled=True)
 
 
 def _grant(
@@ -196,7 +273,7 @@ def _grant(
 ) -> None:
     """Grant (the ledger already records the intent). If the pair's last holder released it
     while the grant was in flight (a Delete, or an overlapping run that saw the account leave),
-    revoke what was just granted: the release's revoke came first."""
+    revoke what was just granted: the release's revoke may have come first."""
     services.pacer.wait()
     try:
         workspaces_api.grant(services.workspaces, pair)
@@ -222,43 +299,47 @@ def _release(
     summary: RunSummary,
     *,
     scheduled: bool,
+    require_deleted: bool = False,
 ) -> None:
     """Drop the configuration from the pair's holders; revoke when it was the last holder,
-    this tool granted it, and no other live resource of the stack declares it."""
+    this tool granted it, and no other live resource of the stack declares it. Until the
+    revoke is done the pair stays ``revoking`` among the configuration's holdings, so a run
+    that stops or fails in between (time, throttling, a refused call) leaves the release to a
+    retried Delete or the next run."""
     pair = ImageAccountPair(image_id, account)
-    released = services.ledger.release(image_id, account, configuration_id)
+    released = services.ledger.release(
+        image_id, account, configuration_id, require_deleted=require_deleted
+    )
     if not released.must_revoke:
-        summary.kept += released.was_last_holder
+        summary.kept += released.outcome == "deleted"
         return
     try:
         holder = services.held_elsewhere(pair.physical_id)
     except Exception as error:  # stack_resources.StackUnreadable
         if scheduled:  # a scheduled run fails closed; a Delete revokes (see stack_resources)
-            _hold_again(pair, configuration_id, services, scheduled)
             summary.fail(f"kept {pair.physical_id}: the stack could not be read ({error})")
             return
         logger.warning("could not read the stack (%s): revoking %s anyway", error, pair.physical_id)
         holder = None
     if holder:
         logger.info("kept %s: resource %s of the stack declares it", pair.physical_id, holder)
+        services.ledger.forget(image_id, account, released.version)
         summary.kept += 1
         return
     services.pacer.wait()
     try:
         workspaces_api.revoke(services.workspaces, pair)
     except workspaces_api.ImagePermissionError as error:
-        _hold_again(pair, configuration_id, services, scheduled)
         summary.fail(str(error))
         return
-    summary.revoked += 1
-
-
-def _hold_again(
-    pair: ImageAccountPair, configuration_id: str, services: Services, scheduled: bool
-) -> None:
-    """Record the pair as granted and held again, so a later run (or a retried Delete)
-    retries the revoke. A scheduled run does so only while the configuration is live, so it
-    cannot re-add a holder after the configuration's Delete."""
-    services.ledger.want(
-        pair.image_id, pair.account_id, configuration_id, False, scheduled=scheduled
+    if services.ledger.finish_revoke(image_id, account, released.version):
+        summary.revoked += 1
+        return
+    logger.info(
+        "%s was wanted again while it was being revoked: granting it back", pair.physical_id
     )
+    services.pacer.wait()
+    try:
+        workspaces_api.grant(services.workspaces, pair)
+    except workspaces_api.ImagePermissionError as error:
+        summary.fail(str(error))

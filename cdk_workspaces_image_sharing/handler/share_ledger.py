@@ -6,14 +6,22 @@ not read; a refused write is read again and retried (``MAX_ATTEMPTS`` times at m
 
 Items (partition key ``pk``, sort key ``sk``, both strings):
 
-- Pair: ``pk = PAIR#<image_id>``, ``sk = <account_id>``. ``holders`` (a String Set): the IDs of
-  the configurations that want the pair (a configuration ID is the organization share's
-  physical ID, an opaque string). ``origin``: ``granted`` when this tool shares it, or
-  ``pre-existing`` when WorkSpaces already listed it when it was first wanted (never revoked by
-  this tool). ``version``: 1 when created, one more on every write; each write is conditional
-  on the version it read (an optimistic lock).
+- Pair: ``pk = PAIR#<image_id>``, ``sk = <account_id>``. ``holders`` (a String Set, absent
+  when empty): the IDs of the configurations that want the pair (a configuration ID is the
+  organization share's physical ID, an opaque string). ``origin``: ``granted`` when this tool
+  shares it, or ``pre-existing`` when WorkSpaces already listed it when it was first wanted
+  (never revoked by this tool). ``version``: 1 when created, one more on every write; each
+  write is conditional on the version it read (an optimistic lock). ``phase``: absent while
+  held; ``revoking`` from the moment its last holder released a ``granted`` pair until the
+  revoke is done (the holder stays among ``holders``, so a run that stops in between leaves
+  the release to a retried Delete or the next run); ``revoked`` once done: a tombstone with no
+  holders, ``revoked_at`` (epoch seconds) and ``expires`` (the table's TTL attribute).
 - Configuration: ``pk = CONFIG#<configuration_id>``, ``sk = CONFIG``. ``state``: ``live`` or
-  ``deleted``; ``version``.
+  ``deleted``; ``version``; ``requests``: the CloudFormation RequestIds that set the state, so
+  that a redelivered request never sets it back.
+- Deleted configuration: ``pk = DELETED``, ``sk = <configuration_id>``, written with its
+  ``deleted`` state and removed with its ``live`` state or once it holds nothing: what a run
+  reads to release pairs whose configurations CloudFormation gave up deleting.
 - Properties: ``pk = PROPS#<configuration_id>``, ``sk = <digest>``. ``properties``: a
   resource's properties as a Create or Update received them (a JSON object), stored under
   their SHA-256 digest, which the resource answers as an attribute and its schedule sends back.
@@ -21,21 +29,27 @@ Items (partition key ``pk``, sort key ``sk``, both strings):
   run reads exactly what the stack now declares, after an UPDATE_ROLLBACK too. Stacks deployed
   before the configuration format 2 have none.
 
+Items written by earlier releases (pairs without ``phase``, configurations without
+``requests``) are read as held pairs and configurations no request has set yet.
+
 How a caller uses it:
 
-- Grant: read WorkSpaces' permissions, then ``want()``; if ``must_grant``, grant, then check
-  ``is_held()``: False means the last holder released the pair (this configuration's Delete,
-  or a later run that saw the account leave) while this grant was in flight, after its revoke,
-  so the caller revokes what it just granted. While another configuration still holds the
-  pair, the share stays: that one wants it. Intent is written before the grant: a run
-  that stops between the two leaves a ``granted`` pair that WorkSpaces does not list, and the
-  next ``want()`` of it says ``must_grant`` again.
-- Revoke: ``release()``; if ``must_revoke``, revoke (after the item is gone, so that a
-  ``want()`` that creates it again reads WorkSpaces as the revoke leaves it).
+- Grant: note the time, read WorkSpaces' permissions, then ``want()``; if ``must_grant``,
+  grant, then check ``is_held()``: False means the last holder released the pair (this
+  configuration's Delete, or a later run that saw the account leave) while this grant was in
+  flight, so the caller revokes what it just granted. Intent is written before the grant: a
+  run that stops between the two leaves a ``granted`` pair that WorkSpaces does not list, and
+  the next ``want()`` of it says ``must_grant`` again. A ``want()`` that finds the pair
+  ``revoking``, or ``revoked`` after the caller's read of WorkSpaces, says ``must_grant``
+  whatever that read said: it may predate the revoke.
+- Revoke: ``release()``; if ``must_revoke``, revoke, then ``finish_revoke()``: False means the
+  pair was wanted again while the revoke was in flight, so the caller grants it back. When the
+  pair must stay shared for another reason (another resource declares it), ``forget()``.
 - CloudFormation events call ``mark_live()`` before their first ``want(scheduled=False)``; a
   Delete calls ``mark_deleted()`` before it releases ``holdings()``. A scheduled ``want()``
   checks in the same transaction that the configuration is live, so a run that overlaps the
-  Delete cannot add a holder after the Delete released the pair.
+  Delete cannot add a holder after the Delete released the pair; a release of a deleted
+  configuration's pairs by another configuration's run checks that it is still deleted.
 
 A ``pre-existing`` pair that WorkSpaces no longer lists while a configuration wants it becomes
 ``granted`` (the share that existed before is gone; the one the caller makes is this tool's).
@@ -63,8 +77,18 @@ GRANTED = "granted"
 PRE_EXISTING = "pre-existing"
 LIVE = "live"
 DELETED = "deleted"
+REVOKING = "revoking"
+REVOKED = "revoked"
 CONFIG_SORT_KEY = "CONFIG"
+DELETED_CONFIGURATIONS_KEY = "DELETED"
 SKIPPED_REASON = "configuration not live: skipped"
+# The attribute the table's TTL reads: a tombstone outlives by far every run that may have read
+# WorkSpaces before its revoke (a run lasts at most the function's Timeout).
+EXPIRES_ATTRIBUTE = "expires"
+TOMBSTONE_SECONDS = 86_400
+# A tombstone written this close before a run read WorkSpaces still counts as after that read:
+# the clocks of two Lambda containers may differ by this much.
+CLOCK_SKEW_SECONDS = 5.0
 
 # Attempts of one change while others keep changing the same item.
 MAX_ATTEMPTS = 10
@@ -75,10 +99,13 @@ CLIENT_MAX_ATTEMPTS = 4
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
 _MESSAGE_LENGTH = 120
+# DynamoDB's item limit is 400 KB; what a properties item holds besides them is far smaller
+# than what this leaves.
+MAX_PROPERTIES_BYTES = 380_000
 
 # The IAM actions the ledger calls, all on the table only. A transaction needs no action of its
-# own: its Put and Update are authorized as PutItem and UpdateItem, its ConditionCheck as
-# ConditionCheckItem.
+# own: its Put, Update and Delete are authorized as PutItem, UpdateItem and DeleteItem, its
+# ConditionCheck as ConditionCheckItem.
 
 # Refusals that mean "someone else changed it first": read again and retry.
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -95,17 +122,17 @@ _RETRYABLE_REASONS = frozenset(
 )
 
 
-# DynamoDB's item limit is 400 KB; what a configuration item holds besides its properties is
-# far smaller than what this leaves.
-MAX_PROPERTIES_BYTES = 380_000
-
-
 class LedgerError(RuntimeError):
     """DynamoDB failed (after botocore's retries). ``str()`` is a short reason."""
 
 
 class LedgerConflict(LedgerError):
     """The item kept changing under every one of ``MAX_ATTEMPTS`` conditional writes."""
+
+
+class RequestAlreadyProcessed(Exception):
+    """A CloudFormation request whose RequestId already set the configuration's state, which
+    another request has changed since: a redelivery, which must change nothing."""
 
 
 class _Refused(Exception):
@@ -117,19 +144,20 @@ class _Refused(Exception):
         self.reasons = reasons
 
 
-class _NotLive(Exception):
-    """A scheduled transaction was refused because the configuration is not live."""
+class _NotInState(Exception):
+    """A transaction was refused because the configuration is not in the state it required."""
 
 
 @dataclass(frozen=True)
 class WantResult:
     """What ``want()`` did.
 
-    ``outcome``: ``created`` (first holder), ``joined`` (added to the holders, or made a
-    vanished ``pre-existing`` pair ``granted``), ``held`` (already a holder: nothing written) or
-    ``skipped`` (a scheduled run for a configuration that is not live: nothing written).
-    ``must_grant``: the pair is this tool's (``granted``) and WorkSpaces did not list it, so the
-    caller grants it now.
+    ``outcome``: ``created`` (first holder, or the first since this tool revoked it),
+    ``joined`` (added to the holders, or made a vanished ``pre-existing`` pair ``granted``),
+    ``reclaimed`` (added to a pair being revoked: the revoke is called off), ``held`` (already
+    a holder: nothing written) or ``skipped`` (a scheduled run for a configuration that is not
+    live: nothing written). ``must_grant``: the pair is this tool's (``granted``) and may not
+    be shared now, so the caller grants it.
     """
 
     outcome: str
@@ -152,19 +180,22 @@ class ReleaseResult:
     """What ``release()`` did.
 
     ``outcome``: ``missing`` (no such pair), ``not-holder`` (the configuration did not hold it),
-    ``left`` (removed from the holders; others still hold it) or ``deleted`` (it was the last
-    holder: the pair is gone). ``must_revoke``: the last holder released a ``granted`` pair, so
-    the caller revokes it now; never for a ``pre-existing`` one.
+    ``left`` (removed from the holders; others still hold it), ``deleted`` (the last holder of a
+    ``pre-existing`` pair: the pair is gone, the share stays), ``revoking`` (the last holder of
+    a ``granted`` pair: it is marked ``revoking``) or ``skipped`` (the configuration is not in
+    the state the release required: nothing written). ``must_revoke``: the caller revokes the
+    share now, then calls ``finish_revoke(version=…)`` or ``forget(version=…)``.
     """
 
     outcome: str
     origin: str | None
     must_revoke: bool
+    version: int = 0
 
     @property
     def was_last_holder(self) -> bool:
-        """The release deleted the pair (whatever its origin)."""
-        return self.outcome == "deleted"
+        """The configuration was the pair's last holder (whatever its origin)."""
+        return self.outcome in ("deleted", "revoking")
 
     @property
     def reason(self) -> str:
@@ -172,10 +203,29 @@ class ReleaseResult:
 
 
 @dataclass(frozen=True)
+class PairRecord:
+    """One pair as the ledger holds it (tombstones are not pairs)."""
+
+    holders: frozenset[str]
+    origin: str
+    revoking: bool = False
+
+
+@dataclass(frozen=True)
 class _Pair:
     holders: frozenset[str]
     origin: str
     version: int
+    phase: str | None
+    revoked_at: float
+
+    @property
+    def revoked(self) -> bool:
+        return self.phase == REVOKED
+
+    @property
+    def revoking(self) -> bool:
+        return self.phase == REVOKING
 
 
 def client_config() -> Config:
@@ -187,11 +237,17 @@ def client_config() -> Config:
     )
 
 
+def stored_form(properties: dict[str, Any]) -> tuple[str, str]:
+    """The text a properties item holds, and its digest (the item's sort key)."""
+    text = json.dumps(properties, sort_keys=True, separators=(",", ":"))
+    return text, hashlib.sha256(text.encode()).hexdigest()
+
+
 def _s(value: str) -> dict[str, str]:
     return {"S": value}
 
 
-def _n(value: int) -> dict[str, str]:
+def _n(value: float) -> dict[str, str]:
     return {"N": str(value)}
 
 
@@ -201,6 +257,10 @@ def _pair_key(image_id: str, account_id: str) -> dict[str, Any]:
 
 def _config_key(config_id: str) -> dict[str, Any]:
     return {"pk": _s(f"CONFIG#{config_id}"), "sk": _s(CONFIG_SORT_KEY)}
+
+
+def _deleted_key(config_id: str) -> dict[str, Any]:
+    return {"pk": _s(DELETED_CONFIGURATIONS_KEY), "sk": _s(config_id)}
 
 
 def _properties_key(config_id: str, digest: str) -> dict[str, Any]:
@@ -213,6 +273,8 @@ def _parse_pair(item: dict[str, Any]) -> _Pair:
             holders=frozenset(item.get("holders", {}).get("SS", [])),
             origin=str(item["origin"]["S"]),
             version=int(item["version"]["N"]),
+            phase=item["phase"]["S"] if "phase" in item else None,
+            revoked_at=float(item.get("revoked_at", {}).get("N", 0)),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise LedgerError(f"malformed pair item {item.get('pk')}/{item.get('sk')}") from error
@@ -233,48 +295,113 @@ class ShareLedger:
         table_name: str,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
         page_size: int | None = None,
     ) -> None:
-        """``sleep`` waits between attempts of a refused write; ``page_size`` sets Query's
-        Limit (DynamoDB's 1 MB pages when None)."""
+        """``sleep`` waits between attempts of a refused write; ``clock`` is the wall clock
+        (epoch seconds) tombstones are dated with; ``page_size`` sets Query's Limit
+        (DynamoDB's 1 MB pages when None)."""
         self.client = client
         self.table_name = table_name
         self._sleep = sleep
+        self._clock = clock
         self._page_size = page_size
 
     # Configurations.
 
-    def mark_live(self, config_id: str) -> None:
-        """Record that the configuration is live (a CloudFormation Create or Update)."""
-        self._set_state(config_id, LIVE)
+    def mark_live(self, config_id: str, request_id: str | None = None) -> None:
+        """Record that the configuration is live (a CloudFormation Create or Update) and no
+        longer among the deleted ones. Raises RequestAlreadyProcessed when ``request_id``
+        already set the state and the configuration has been deleted since (a redelivered
+        request): nothing is written."""
+        self._set_state(config_id, LIVE, request_id, self._deleted_entry("Delete", config_id))
 
-    def mark_deleted(self, config_id: str) -> None:
-        """Record that the configuration is being deleted: scheduled wants of it are skipped."""
-        self._set_state(config_id, DELETED)
+    def mark_deleted(self, config_id: str, request_id: str | None = None) -> None:
+        """Record that the configuration is being deleted (scheduled wants of it are skipped)
+        and among the deleted ones until it holds nothing. Raises RequestAlreadyProcessed when
+        ``request_id`` already set the state and the configuration is live again since."""
+        self._set_state(config_id, DELETED, request_id, self._deleted_entry("Put", config_id))
 
     def is_live(self, config_id: str) -> bool:
         """Whether the configuration is marked live (never marked: False)."""
+        return self._state(config_id) == LIVE
+
+    def deleted_configurations(self) -> list[str]:
+        """The configurations marked deleted that may still hold pairs (every page)."""
+        return [
+            str(item["sk"]["S"])
+            for item in self._query(DELETED_CONFIGURATIONS_KEY, ProjectionExpression="sk")
+        ]
+
+    def drop_deleted(self, config_id: str) -> None:
+        """Forget a deleted configuration that holds nothing any more (unless it is live
+        again, which has forgotten it already)."""
+        _require(config_id=config_id)
+        with_key = self._deleted_entry("Delete", config_id)
+        try:
+            self._write(with_key, (config_id, DELETED))
+        except _NotInState:
+            return
+        except _Refused:
+            return  # a concurrent change: the next run looks again
+
+    def _state(self, config_id: str) -> str | None:
         _require(config_id=config_id)
         item = self._get(_config_key(config_id))
-        return item is not None and item.get("state", {}).get("S") == LIVE
+        return None if item is None else item.get("state", {}).get("S")
+
+    def _set_state(
+        self, config_id: str, state: str, request_id: str | None, index: dict[str, Any]
+    ) -> None:
+        _require(config_id=config_id)
+        names = {"#s": "state", "#v": "version"}
+        values: dict[str, Any] = {":s": _s(state), ":one": _n(1)}
+        update: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": _config_key(config_id),
+            "UpdateExpression": "SET #s = :s ADD #v :one",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if request_id:
+            names["#r"] = "requests"
+            values[":r"] = {"SS": [request_id]}
+            values[":rid"] = _s(request_id)
+            update["UpdateExpression"] = "SET #s = :s ADD #v :one, #r :r"
+            # A request seen before may set the state again only while it is still its own.
+            update["ConditionExpression"] = (
+                "attribute_not_exists(#r) OR NOT contains(#r, :rid) OR #s = :s"
+            )
+        for attempt in self._attempts(f"marking {config_id} {state}"):
+            try:
+                self._call("transact_write_items", {"TransactItems": [{"Update": update}, index]})
+                return
+            except _Refused as refused:
+                if refused.reasons[:1] == [_REASON_CONDITION]:
+                    raise RequestAlreadyProcessed(
+                        f"request {request_id} already set {config_id}, which is no longer "
+                        f"{state}: a redelivery, nothing done"
+                    ) from refused
+                self._backoff(attempt)
+
+    # Properties.
 
     def store_properties(self, config_id: str, properties: dict[str, Any]) -> str:
         """Store a resource's ``properties`` for its scheduled runs; return their digest (the
         same properties always make the same digest and item). Raises LedgerError, writing
         nothing, when they are too large for one item."""
         _require(config_id=config_id)
-        stored = json.dumps(properties, sort_keys=True, separators=(",", ":"))
-        if len(stored.encode()) > MAX_PROPERTIES_BYTES:
+        text, digest = stored_form(properties)
+        if len(text.encode()) > MAX_PROPERTIES_BYTES:
             raise LedgerError(
-                f"the properties take {len(stored.encode())} bytes, more than the "
+                f"the properties take {len(text.encode())} bytes, more than the "
                 f"{MAX_PROPERTIES_BYTES} a ledger item holds: split the accounts across resources"
             )
-        digest = hashlib.sha256(stored.encode()).hexdigest()
         self._call(
             "put_item",
             {
                 "TableName": self.table_name,
-                "Item": {**_properties_key(config_id, digest), "properties": _s(stored)},
+                "Item": {**_properties_key(config_id, digest), "properties": _s(text)},
             },
         )
         return digest
@@ -291,22 +418,6 @@ class ShareLedger:
         except (KeyError, TypeError, ValueError) as error:
             raise LedgerError(f"malformed properties item of {config_id}") from error
 
-    def _set_state(self, config_id: str, state: str) -> None:
-        _require(config_id=config_id)
-        request = {
-            "TableName": self.table_name,
-            "Key": _config_key(config_id),
-            "UpdateExpression": "SET #s = :s ADD #v :one",
-            "ExpressionAttributeNames": {"#s": "state", "#v": "version"},
-            "ExpressionAttributeValues": {":s": _s(state), ":one": _n(1)},
-        }
-        for attempt in self._attempts(f"marking {config_id} {state}"):
-            try:
-                self._call("update_item", request)
-                return
-            except _Refused:  # a transaction was checking the item: try again
-                self._backoff(attempt)
-
     # Pairs.
 
     def want(
@@ -317,121 +428,154 @@ class ShareLedger:
         already_shared: bool,
         *,
         scheduled: bool,
+        listed_at: float | None = None,
     ) -> WantResult:
         """Record that the configuration wants the image shared with the account.
 
-        ``already_shared``: WorkSpaces lists the account for the image (read just before).
-        A new pair is ``pre-existing`` if so, else ``granted``. With ``scheduled``, the write is
-        a transaction that also checks that the configuration is live; when it is not, nothing
-        is written and the result is ``skipped``.
+        ``already_shared``: WorkSpaces listed the account for the image, in a read that started
+        at ``listed_at`` (``clock()`` time; None: just now). A new pair is ``pre-existing`` if
+        so, else ``granted``; but a pair this tool revoked after that read started, or is
+        revoking, is this tool's to grant whatever the read said. With ``scheduled``, the write
+        is a transaction that also checks that the configuration is live; when it is not,
+        nothing is written and the result is ``skipped``.
         """
         _require(image_id=image_id, account_id=account_id, config_id=config_id)
         key = _pair_key(image_id, account_id)
         for attempt in self._attempts(f"wanting {image_id}/{account_id} for {config_id}"):
             pair = self._get_pair(key)
-            if pair is None:
-                origin = PRE_EXISTING if already_shared else GRANTED
-                outcome = "created"
-                write = {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": {
-                            **key,
-                            "holders": {"SS": [config_id]},
-                            "origin": _s(origin),
-                            "version": _n(1),
-                        },
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
+            if pair is None or pair.revoked:
+                shared = already_shared and not (
+                    pair is not None
+                    and pair.revoked_at >= (listed_at or self._clock()) - CLOCK_SKEW_SECONDS
+                )
+                origin = PRE_EXISTING if shared else GRANTED
+                outcome, must_grant = "created", not shared
+                write = (
+                    self._create(key, config_id, origin)
+                    if pair is None
+                    else self._update(
+                        key, pair, "SET #o = :o ADD #h :c REMOVE #p, #t, #e", config_id, origin
+                    )
+                )
+            elif pair.revoking:
+                # Its revoke may land at any moment, or has: grant, whatever the read said.
+                origin, outcome, must_grant = pair.origin, "reclaimed", True
+                write = self._update(
+                    key, pair, "SET #o = :o ADD #h :c REMOVE #p", config_id, origin
+                )
             else:
                 # A pre-existing share that WorkSpaces no longer lists: the caller's grant
                 # makes it this tool's.
                 take_over = pair.origin == PRE_EXISTING and not already_shared
                 origin = GRANTED if take_over else pair.origin
+                must_grant = origin == GRANTED and not already_shared
                 if config_id in pair.holders and not take_over:
                     if scheduled and not self.is_live(config_id):
                         return WantResult("skipped", None, must_grant=False)
-                    must_grant = origin == GRANTED and not already_shared
                     return WantResult("held", origin, must_grant=must_grant)
                 outcome = "joined"
-                write = {
-                    "Update": {
-                        "TableName": self.table_name,
-                        "Key": key,
-                        "UpdateExpression": "SET #o = :o, #v = :next ADD #h :c",
-                        "ConditionExpression": "#v = :read",
-                        "ExpressionAttributeNames": {
-                            "#h": "holders",
-                            "#o": "origin",
-                            "#v": "version",
-                        },
-                        "ExpressionAttributeValues": {
-                            ":c": {"SS": [config_id]},
-                            ":o": _s(origin),
-                            ":read": _n(pair.version),
-                            ":next": _n(pair.version + 1),
-                        },
-                    }
-                }
+                write = self._update(key, pair, "SET #o = :o ADD #h :c", config_id, origin)
             try:
-                self._write(write, config_id if scheduled else None)
-            except _NotLive:
+                self._write(write, (config_id, LIVE) if scheduled else None)
+            except _NotInState:
                 return WantResult("skipped", None, must_grant=False)
             except _Refused:
                 self._backoff(attempt)
                 continue
-            return WantResult(outcome, origin, must_grant=origin == GRANTED and not already_shared)
+            return WantResult(outcome, origin, must_grant=must_grant)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def release(self, image_id: str, account_id: str, config_id: str) -> ReleaseResult:
-        """Record that the configuration no longer wants the pair. The last holder deletes the
-        item; ``must_revoke`` then says whether the caller revokes the share (``granted``) or
-        leaves it (``pre-existing``)."""
+    def release(
+        self, image_id: str, account_id: str, config_id: str, *, require_deleted: bool = False
+    ) -> ReleaseResult:
+        """Record that the configuration no longer wants the pair. The last holder of a
+        ``pre-existing`` pair deletes it (the share stays); of a ``granted`` one, marks it
+        ``revoking`` and is told to revoke (``must_revoke``, with the version to finish with).
+        A pair already ``revoking`` by the configuration is told to revoke again (a retried
+        release). With ``require_deleted`` (another configuration's run releasing a deleted
+        one's pairs), the write checks that the configuration is still deleted."""
         _require(image_id=image_id, account_id=account_id, config_id=config_id)
         key = _pair_key(image_id, account_id)
+        requirement = (config_id, DELETED) if require_deleted else None
         for attempt in self._attempts(f"releasing {image_id}/{account_id} for {config_id}"):
             pair = self._get_pair(key)
-            if pair is None:
+            if pair is None or pair.revoked:
                 return ReleaseResult("missing", None, must_revoke=False)
             if config_id not in pair.holders:
                 return ReleaseResult("not-holder", pair.origin, must_revoke=False)
             last = pair.holders == {config_id}
+            if last and pair.revoking:
+                return ReleaseResult("revoking", pair.origin, True, pair.version)
+            write: dict[str, Any]
+            if last and pair.origin == GRANTED:
+                outcome = "revoking"
+                write = self._update(key, pair, "SET #p = :p", None, None, {":p": _s(REVOKING)})
+            elif last:
+                outcome = "deleted"
+                write = {"Delete": {**self._versioned(key, pair), "Key": key}}
+            else:
+                outcome = "left"
+                write = self._update(key, pair, "DELETE #h :c", config_id, None)
             try:
-                if last:
-                    self._call(
-                        "delete_item",
-                        {
-                            "TableName": self.table_name,
-                            "Key": key,
-                            "ConditionExpression": "#v = :read",
-                            "ExpressionAttributeNames": {"#v": "version"},
-                            "ExpressionAttributeValues": {":read": _n(pair.version)},
-                        },
-                    )
-                else:
-                    self._call(
-                        "update_item",
-                        {
-                            "TableName": self.table_name,
-                            "Key": key,
-                            "UpdateExpression": "SET #v = :next DELETE #h :c",
-                            "ConditionExpression": "#v = :read",
-                            "ExpressionAttributeNames": {"#h": "holders", "#v": "version"},
-                            "ExpressionAttributeValues": {
-                                ":c": {"SS": [config_id]},
-                                ":read": _n(pair.version),
-                                ":next": _n(pair.version + 1),
-                            },
-                        },
-                    )
+                self._write(write, requirement)
+            except _NotInState:
+                return ReleaseResult("skipped", pair.origin, must_revoke=False)
             except _Refused:
                 self._backoff(attempt)
                 continue
-            if last:
-                return ReleaseResult("deleted", pair.origin, must_revoke=pair.origin == GRANTED)
-            return ReleaseResult("left", pair.origin, must_revoke=False)
+            return ReleaseResult(outcome, pair.origin, outcome == "revoking", pair.version + 1)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def finish_revoke(self, image_id: str, account_id: str, version: int) -> bool:
+        """After the revoke a ``release()`` asked for: make the pair a tombstone dated now.
+        False when the pair was wanted again meanwhile (its version moved on and it is held):
+        the caller grants it back, since its revoke may have landed after that want's grant."""
+        _require(image_id=image_id, account_id=account_id)
+        key = _pair_key(image_id, account_id)
+        now = self._clock()
+        request = {
+            "TableName": self.table_name,
+            "Key": key,
+            "UpdateExpression": "SET #p = :p, #t = :t, #e = :e, #v = :next REMOVE #h",
+            "ConditionExpression": "#v = :read",
+            "ExpressionAttributeNames": {
+                "#p": "phase",
+                "#t": "revoked_at",
+                "#e": EXPIRES_ATTRIBUTE,
+                "#v": "version",
+                "#h": "holders",
+            },
+            "ExpressionAttributeValues": {
+                ":p": _s(REVOKED),
+                ":t": _n(round(now, 3)),
+                ":e": _n(int(now + TOMBSTONE_SECONDS)),
+                ":read": _n(version),
+                ":next": _n(version + 1),
+            },
+        }
+        try:
+            self._call("update_item", request)
+            return True
+        except _Refused:
+            pair = self._get_pair(key)
+            return pair is None or pair.revoked or pair.revoking or not pair.holders
+
+    def forget(self, image_id: str, account_id: str, version: int) -> None:
+        """After a ``release()`` that asked for a revoke the caller must not make (another
+        resource declares the pair): drop the pair, unless it was wanted again meanwhile."""
+        _require(image_id=image_id, account_id=account_id)
+        key = _pair_key(image_id, account_id)
+        request = {
+            "TableName": self.table_name,
+            "Key": key,
+            "ConditionExpression": "#v = :read",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":read": _n(version)},
+        }
+        try:
+            self._call("delete_item", request)
+        except _Refused:
+            return  # wanted again: its new holder has it
 
     def holds(self, image_id: str, account_id: str, config_id: str) -> bool:
         """Whether the configuration is among the pair's holders (read now)."""
@@ -440,18 +584,19 @@ class ShareLedger:
         return pair is not None and config_id in pair.holders
 
     def is_held(self, image_id: str, account_id: str) -> bool:
-        """Whether any configuration holds the pair (read now)."""
+        """Whether any configuration wants the pair (read now): held and not being revoked."""
         _require(image_id=image_id, account_id=account_id)
         pair = self._get_pair(_pair_key(image_id, account_id))
-        return pair is not None and bool(pair.holders)
+        return pair is not None and bool(pair.holders) and pair.phase is None
 
     def holdings(self, image_id: str, config_id: str) -> set[str]:
-        """The accounts whose pair with the image the configuration holds (every page)."""
+        """The accounts whose pair with the image the configuration holds, those it is
+        revoking included (every page)."""
         _require(image_id=image_id, config_id=config_id)
         return {
             str(item["sk"]["S"])
             for item in self._query(
-                image_id,
+                f"PAIR#{image_id}",
                 FilterExpression="contains(#h, :c)",
                 ProjectionExpression="sk",
                 ExpressionAttributeNames={"#h": "holders"},
@@ -459,14 +604,86 @@ class ShareLedger:
             )
         }
 
-    def pairs(self, image_id: str) -> dict[str, tuple[frozenset[str], str]]:
-        """Every recorded pair of the image: account -> (holders, origin)."""
+    def pairs(self, image_id: str) -> dict[str, PairRecord]:
+        """Every recorded pair of the image (tombstones aside): account -> its record."""
         _require(image_id=image_id)
-        pairs: dict[str, tuple[frozenset[str], str]] = {}
-        for item in self._query(image_id):
+        pairs: dict[str, PairRecord] = {}
+        for item in self._query(f"PAIR#{image_id}"):
             pair = _parse_pair(item)
-            pairs[str(item["sk"]["S"])] = (pair.holders, pair.origin)
+            if not pair.revoked:
+                pairs[str(item["sk"]["S"])] = PairRecord(pair.holders, pair.origin, pair.revoking)
         return pairs
+
+    # Writes.
+
+    def _deleted_entry(self, kind: str, config_id: str) -> dict[str, Any]:
+        """A transaction's Put or Delete of the configuration's entry among the deleted ones."""
+        place = "Key" if kind == "Delete" else "Item"
+        return {kind: {"TableName": self.table_name, place: _deleted_key(config_id)}}
+
+    def _create(self, key: dict[str, Any], config_id: str, origin: str) -> dict[str, Any]:
+        item = {**key, "holders": {"SS": [config_id]}, "origin": _s(origin), "version": _n(1)}
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _versioned(self, key: dict[str, Any], pair: _Pair) -> dict[str, Any]:
+        return {
+            "TableName": self.table_name,
+            "ConditionExpression": "#v = :read",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":read": _n(pair.version)},
+        }
+
+    def _update(
+        self,
+        key: dict[str, Any],
+        pair: _Pair,
+        expression: str,
+        config_id: str | None,
+        origin: str | None,
+        values: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """An Update of ``key`` conditional on ``pair``'s version, which it moves on by one;
+        ``expression`` may name #h (holders) with :c (``config_id``), #o with :o (``origin``),
+        #p (phase), #t (revoked_at) and #e (expires)."""
+        request = self._versioned(key, pair)
+        names = {
+            **request["ExpressionAttributeNames"],
+            "#h": "holders",
+            "#o": "origin",
+            "#p": "phase",
+            "#t": "revoked_at",
+            "#e": EXPIRES_ATTRIBUTE,
+        }
+        attributes = {
+            **request["ExpressionAttributeValues"],
+            ":next": _n(pair.version + 1),
+            **(values or {}),
+        }
+        if config_id is not None:
+            attributes[":c"] = {"SS": [config_id]}
+        if origin is not None:
+            attributes[":o"] = _s(origin)
+        # SET the version in the expression's SET clause (or add one).
+        if expression.startswith("SET "):
+            expression = "SET #v = :next, " + expression[4:]
+        else:
+            expression = "SET #v = :next " + expression
+        used = {name: value for name, value in names.items() if name in expression}
+        return {
+            "Update": {
+                **request,
+                "Key": key,
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": used,
+                "ExpressionAttributeValues": attributes,
+            }
+        }
 
     # DynamoDB.
 
@@ -482,20 +699,23 @@ class ShareLedger:
             cap = min(_BACKOFF_MAX_SECONDS, _BACKOFF_BASE_SECONDS * 2**attempt)
             self._sleep(random.uniform(0, cap))
 
-    def _write(self, write: dict[str, Any], live_config_id: str | None) -> None:
-        """One conditional write; with ``live_config_id``, a transaction that also checks that
-        the configuration is live (raises _NotLive when that check fails)."""
-        if live_config_id is None:
+    def _write(self, write: dict[str, Any], requirement: tuple[str, str] | None) -> None:
+        """One conditional write; with ``requirement`` (a configuration and a state), a
+        transaction that also checks the configuration is in that state (raises _NotInState
+        when that check fails)."""
+        if requirement is None:
             ((kind, request),) = write.items()
-            self._call("put_item" if kind == "Put" else "update_item", request)
+            method = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}[kind]
+            self._call(method, request)
             return
+        config_id, state = requirement
         check = {
             "ConditionCheck": {
                 "TableName": self.table_name,
-                "Key": _config_key(live_config_id),
-                "ConditionExpression": "#s = :live",
+                "Key": _config_key(config_id),
+                "ConditionExpression": "#s = :state",
                 "ExpressionAttributeNames": {"#s": "state"},
-                "ExpressionAttributeValues": {":live": _s(LIVE)},
+                "ExpressionAttributeValues": {":state": _s(state)},
             }
         }
         try:
@@ -505,14 +725,14 @@ class ShareLedger:
                 raise
             if refused.reasons:
                 if refused.reasons[0] == _REASON_CONDITION:
-                    raise _NotLive from refused
+                    raise _NotInState from refused
                 if not set(refused.reasons) <= _RETRYABLE_REASONS:
                     raise LedgerError(
                         f"DynamoDB TransactWriteItems on {self.table_name} canceled: "
                         f"{', '.join(refused.reasons)}"
                     ) from refused
-            elif not self.is_live(live_config_id):  # no reasons given: read the state
-                raise _NotLive from refused
+            elif self._state(config_id) != state:  # no reasons given: read the state
+                raise _NotInState from refused
             raise
 
     def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
@@ -526,7 +746,7 @@ class ShareLedger:
         item = self._get(key)
         return None if item is None else _parse_pair(item)
 
-    def _query(self, image_id: str, **extra: Any) -> Iterator[dict[str, Any]]:
+    def _query(self, partition: str, **extra: Any) -> Iterator[dict[str, Any]]:
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk",
@@ -534,7 +754,7 @@ class ShareLedger:
             **extra,
         }
         request["ExpressionAttributeValues"] = {
-            ":pk": _s(f"PAIR#{image_id}"),
+            ":pk": _s(partition),
             **extra.get("ExpressionAttributeValues", {}),
         }
         if self._page_size is not None:

@@ -91,6 +91,15 @@ def _list(
         request["NextToken"] = page["NextToken"]
 
 
+def stack_status(client: Any, stack_id: str) -> str:
+    """The stack's status now (DescribeStacks). Raises StackUnreadable when CloudFormation
+    cannot be read."""
+    try:
+        return str(_describe_stack(client, stack_id).get("StackStatus", ""))
+    except (ClientError, BotoCoreError, ResponseParserError) as error:
+        raise StackUnreadable(f"{type(error).__name__}: {error}") from error
+
+
 def _live_holder(listing: _Listing, physical_id: str, logical_id: str) -> str | None:
     for holder, status in listing.holders.get(physical_id, []):
         if holder != logical_id and not status.startswith("DELETE_"):

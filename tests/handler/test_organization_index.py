@@ -109,7 +109,8 @@ def test_the_organizations_lifecycle_leaves_earlier_shares_alone(
     assert deleted.status == "SUCCESS", deleted.reason
     assert function.shared() == {by_hand, declared}
     ledger = table_items(aws.client("dynamodb"), function.table)
-    assert all(not pk.startswith("PAIR#") for pk, _ in ledger)
+    pairs = [item for (pk, _), item in ledger.items() if pk.startswith("PAIR#")]
+    assert pairs and all(item["phase"] == {"S": "revoked"} for item in pairs)  # tombstones
 
 
 def test_an_organizations_failure_in_a_scheduled_run_revokes_nothing_and_says_so(

@@ -216,7 +216,8 @@ def test_a_grant_released_while_in_flight_is_revoked_again(
     def delete_meanwhile() -> None:
         if ledger.holds(IMAGE, account, CONFIG):
             ledger.mark_deleted(CONFIG)
-            ledger.release(IMAGE, account, CONFIG)  # its revoke found nothing to revoke
+            released = ledger.release(IMAGE, account, CONFIG)
+            ledger.finish_revoke(IMAGE, account, released.version)  # it found nothing shared
         wait()
 
     run.pacer.wait = delete_meanwhile

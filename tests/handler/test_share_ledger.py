@@ -195,10 +195,21 @@ def test_the_last_release_revokes_only_what_this_tool_granted(
     ledger.want(IMAGE, ACCOUNT, CONFIG_B, True, scheduled=False)
     assert not ledger.release(IMAGE, ACCOUNT, CONFIG_B).must_revoke
     released = ledger.release(IMAGE, ACCOUNT, CONFIG_A)
-    assert (released.outcome, released.origin) == ("deleted", origin)
+    assert (released.outcome, released.origin) == (
+        "revoking" if must_revoke else "deleted",
+        origin,
+    )
     assert released.must_revoke is must_revoke
     assert released.was_last_holder
-    assert pair_item(dynamodb, table) is None
+    item = pair_item(dynamodb, table)
+    if must_revoke:  # visible, still held by A, until the revoke is done
+        assert item["phase"] == {"S": "revoking"} and holders(item) == {CONFIG_A}
+        assert ledger.finish_revoke(IMAGE, ACCOUNT, released.version)
+        item = pair_item(dynamodb, table)
+        assert item["phase"] == {"S": "revoked"} and not holders(item)
+        assert ledger.pairs(IMAGE) == {} and ledger.holdings(IMAGE, CONFIG_A) == set()
+    else:
+        assert item is None
 
 
 def test_a_release_of_an_unknown_pair_or_by_a_non_holder_changes_nothing(
@@ -232,11 +243,12 @@ def test_holdings_and_pairs_read_every_page(
     assert aws.faults.calls["Query"] >= 30 // 4  # every page, the empty ones too
     assert ledger.holdings(IMAGE, CONFIG_C) == set()
 
+    record = share_ledger.PairRecord
     pairs = ledger.pairs(IMAGE)
     assert set(pairs) == set(accounts)
-    assert pairs[accounts[0]] == (frozenset({CONFIG_A, CONFIG_B}), "granted")
-    assert pairs[accounts[1]] == (frozenset({CONFIG_A}), "granted")
-    assert ledger.pairs(OTHER_IMAGE) == {accounts[2]: (frozenset({CONFIG_A}), "pre-existing")}
+    assert pairs[accounts[0]] == record(frozenset({CONFIG_A, CONFIG_B}), "granted")
+    assert pairs[accounts[1]] == record(frozenset({CONFIG_A}), "granted")
+    assert ledger.pairs(OTHER_IMAGE) == {accounts[2]: record(frozenset({CONFIG_A}), "pre-existing")}
 
 
 def test_holds_says_whether_the_configuration_is_a_holder(ledger: Any) -> None:
@@ -339,9 +351,10 @@ def test_a_release_made_between_another_releases_read_and_write_is_not_lost(
         share_ledger, dynamodb, table, lambda: ledger.release(IMAGE, ACCOUNT, CONFIG_B)
     )
     released = first.release(IMAGE, ACCOUNT, CONFIG_A)
-    assert (released.outcome, released.must_revoke) == ("deleted", True)
-    assert client.count("update_item") == 1 and client.count("delete_item") == 1
-    assert pair_item(dynamodb, table) is None
+    assert (released.outcome, released.must_revoke) == ("revoking", True)
+    assert client.count("update_item") == 2 and client.count("delete_item") == 0
+    item = pair_item(dynamodb, table)
+    assert holders(item) == {CONFIG_A} and item["phase"] == {"S": "revoking"}
 
 
 def test_a_want_made_between_the_last_releases_read_and_delete_keeps_the_pair(
@@ -356,7 +369,7 @@ def test_a_want_made_between_the_last_releases_read_and_delete_keeps_the_pair(
     )
     released = first.release(IMAGE, ACCOUNT, CONFIG_A)
     assert (released.outcome, released.must_revoke) == ("left", False)  # B still wants it
-    assert client.count("delete_item") == 1 and client.count("update_item") == 1
+    assert client.count("update_item") == 2  # marking it revoking was refused, then leaving
     item = pair_item(dynamodb, table)
     assert holders(item) == {CONFIG_B} and item["origin"] == {"S": "granted"}
 
@@ -490,6 +503,7 @@ def test_a_canceled_transaction_without_reasons_reads_the_state_again(
     ledger.mark_live(CONFIG_A)
     if not live:
         ledger.mark_deleted(CONFIG_A)
+    aws.faults.calls.clear()
     aws.faults.inject(
         Fault("TransactWriteItems", "error", error_code="TransactionCanceledException")
     )
@@ -505,9 +519,12 @@ def test_a_canceled_transaction_without_reasons_reads_the_state_again(
 def test_a_transaction_conflict_on_a_configuration_mark_is_retried(
     ledger: Any, aws: LocalAws
 ) -> None:
-    aws.faults.inject(Fault("UpdateItem", "error", error_code="TransactionConflictException"))
+    aws.faults.inject(
+        Fault("TransactWriteItems", "error", error_code="TransactionConflictException")
+    )
     ledger.mark_deleted(CONFIG_A)
-    assert aws.faults.calls["UpdateItem"] == 2
+    assert aws.faults.calls["TransactWriteItems"] == 2
+    assert ledger.deleted_configurations() == [CONFIG_A]
 
 
 @pytest.mark.parametrize(
@@ -540,3 +557,112 @@ def test_a_missing_table_is_a_ledger_error(share_ledger: ModuleType, dynamodb: A
     ledger = share_ledger.ShareLedger(dynamodb, "no-such-table")
     with pytest.raises(share_ledger.LedgerError, match="ResourceNotFoundException"):
         ledger.is_live(CONFIG_A)
+
+
+# What a run that stops part way, a redelivered request and an overlapping run leave.
+
+
+def test_a_release_stays_visible_until_its_revoke_is_done(
+    ledger: Any, dynamodb: Any, table: str
+) -> None:
+    """A run that stops between marking the release and the revoke: a retried release of the
+    same configuration is told to revoke again."""
+    ledger.want(IMAGE, ACCOUNT, CONFIG_A, False, scheduled=False)
+    first = ledger.release(IMAGE, ACCOUNT, CONFIG_A)
+    assert (first.outcome, first.must_revoke) == ("revoking", True)
+    assert ledger.holdings(IMAGE, CONFIG_A) == {ACCOUNT}
+    assert not ledger.is_held(IMAGE, ACCOUNT)  # nobody wants it any more
+    again = ledger.release(IMAGE, ACCOUNT, CONFIG_A)
+    assert (again.outcome, again.must_revoke, again.version) == ("revoking", True, first.version)
+    assert ledger.finish_revoke(IMAGE, ACCOUNT, again.version)
+    assert ledger.holdings(IMAGE, CONFIG_A) == set()
+    assert ledger.release(IMAGE, ACCOUNT, CONFIG_A).outcome == "missing"
+
+
+def test_a_want_of_a_pair_being_revoked_grants_and_the_revoker_grants_back(
+    ledger: Any, dynamodb: Any, table: str
+) -> None:
+    """Both orders of a revoke and a concurrent want end shared: the want grants whatever its
+    read of WorkSpaces said, and a revoke finishing after the want is told to grant back."""
+    ledger.want(IMAGE, ACCOUNT, CONFIG_A, False, scheduled=False)
+    released = ledger.release(IMAGE, ACCOUNT, CONFIG_A)
+    wanted = ledger.want(IMAGE, ACCOUNT, CONFIG_B, True, scheduled=False)  # listed before
+    assert (wanted.outcome, wanted.origin, wanted.must_grant) == ("reclaimed", "granted", True)
+    assert ledger.is_held(IMAGE, ACCOUNT)
+    assert ledger.finish_revoke(IMAGE, ACCOUNT, released.version) is False
+    item = pair_item(dynamodb, table)
+    assert holders(item) == {CONFIG_A, CONFIG_B} and "phase" not in item
+
+
+def test_a_want_on_a_read_of_workspaces_older_than_this_tools_revoke_grants(
+    share_ledger: ModuleType, dynamodb: Any, table: str
+) -> None:
+    now = [1_000.0]
+    ledger = share_ledger.ShareLedger(dynamodb, table, sleep=lambda _: None, clock=lambda: now[0])
+    ledger.want(IMAGE, ACCOUNT, CONFIG_A, False, scheduled=False)
+    listed_at = now[0]  # B's run reads WorkSpaces: the account is listed
+    now[0] += 30
+    released = ledger.release(IMAGE, ACCOUNT, CONFIG_A)  # A's run revokes it after that read
+    assert ledger.finish_revoke(IMAGE, ACCOUNT, released.version)
+    stale = ledger.want(IMAGE, ACCOUNT, CONFIG_B, True, scheduled=False, listed_at=listed_at)
+    assert (stale.outcome, stale.origin, stale.must_grant) == ("created", "granted", True)
+
+    # A read made well after the revoke that lists the account: someone shared it by hand.
+    other = "444455556666"
+    ledger.want(IMAGE, other, CONFIG_A, False, scheduled=False)
+    released = ledger.release(IMAGE, other, CONFIG_A)
+    assert ledger.finish_revoke(IMAGE, other, released.version)
+    now[0] += 600
+    fresh = ledger.want(IMAGE, other, CONFIG_B, True, scheduled=False, listed_at=now[0])
+    assert (fresh.origin, fresh.must_grant) == ("pre-existing", False)
+
+
+def test_a_redelivered_request_never_brings_a_deleted_configuration_back(
+    ledger: Any, aws: LocalAws, share_ledger: ModuleType
+) -> None:
+    ledger.mark_live(CONFIG_A, "create-1")
+    ledger.mark_live(CONFIG_A, "create-1")  # redelivered while live: harmless
+    ledger.mark_deleted(CONFIG_A, "cleanup-2")
+    assert ledger.deleted_configurations() == [CONFIG_A]
+    with pytest.raises(share_ledger.RequestAlreadyProcessed):
+        ledger.mark_live(CONFIG_A, "create-1")
+    assert not ledger.is_live(CONFIG_A)
+    ledger.mark_live(CONFIG_A, "update-3")  # A -> B -> A: a new request revives it
+    assert ledger.is_live(CONFIG_A) and ledger.deleted_configurations() == []
+    with pytest.raises(share_ledger.RequestAlreadyProcessed):
+        ledger.mark_deleted(CONFIG_A, "cleanup-2")  # the old cleanup, redelivered late
+    assert ledger.is_live(CONFIG_A)
+
+
+def test_a_deleted_configurations_pairs_are_released_only_while_it_stays_deleted(
+    ledger: Any,
+) -> None:
+    ledger.mark_live(CONFIG_A, "create-1")
+    ledger.want(IMAGE, ACCOUNT, CONFIG_A, False, scheduled=False)
+    assert ledger.release(IMAGE, ACCOUNT, CONFIG_A, require_deleted=True).outcome == "skipped"
+    ledger.mark_deleted(CONFIG_A, "delete-2")
+    released = ledger.release(IMAGE, ACCOUNT, CONFIG_A, require_deleted=True)
+    assert (released.outcome, released.must_revoke) == ("revoking", True)
+    ledger.drop_deleted(CONFIG_A)
+    assert ledger.deleted_configurations() == []
+
+
+def test_items_written_by_the_previous_release_are_read_as_they_were_meant(
+    ledger: Any, dynamodb: Any, table: str
+) -> None:
+    """Pairs without a phase are held; configurations without requests take any request."""
+    for item in (
+        {
+            "pk": {"S": f"PAIR#{IMAGE}"},
+            "sk": {"S": ACCOUNT},
+            "holders": {"SS": [CONFIG_A]},
+            "origin": {"S": "granted"},
+            "version": {"N": "3"},
+        },
+        {"pk": {"S": f"CONFIG#{CONFIG_A}"}, "sk": {"S": "CONFIG"}, "state": {"S": "live"}},
+    ):
+        dynamodb.put_item(TableName=table, Item=item)
+    assert ledger.is_held(IMAGE, ACCOUNT) and ledger.holdings(IMAGE, CONFIG_A) == {ACCOUNT}
+    ledger.mark_deleted(CONFIG_A, "delete-1")
+    released = ledger.release(IMAGE, ACCOUNT, CONFIG_A)
+    assert (released.outcome, released.must_revoke, released.version) == ("revoking", True, 4)

@@ -69,57 +69,108 @@ class Want:
 
 @dataclass(frozen=True)
 class Release:
+    outcome: str
     must_revoke: bool
-    was_last_holder: bool
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class Record:
+    holders: frozenset[str]
+    origin: str
+    revoking: bool = False
 
 
 @dataclass
 class FakeLedger:
-    """The ledger's rules in memory: holders per account, origin, configuration state."""
+    """The ledger's rules in memory (no concurrency): holders per account, origin, the
+    pairs being revoked, configuration state and the deleted configurations."""
 
     holders: dict[str, set[str]] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
+    revoking: set[str] = field(default_factory=set)
     live: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
 
-    def mark_live(self, config_id: str) -> None:
+    def mark_live(self, config_id: str, request_id: str | None = None) -> None:
         self.live.add(config_id)
+        self.deleted.discard(config_id)
 
-    def mark_deleted(self, config_id: str) -> None:
+    def mark_deleted(self, config_id: str, request_id: str | None = None) -> None:
         self.live.discard(config_id)
+        self.deleted.add(config_id)
 
     def is_live(self, config_id: str) -> bool:
         return config_id in self.live
 
+    def deleted_configurations(self) -> list[str]:
+        return sorted(self.deleted)
+
+    def drop_deleted(self, config_id: str) -> None:
+        self.deleted.discard(config_id)
+
     def want(
-        self, image_id: str, account: str, config_id: str, already_shared: bool, *, scheduled: bool
+        self,
+        image_id: str,
+        account: str,
+        config_id: str,
+        already_shared: bool,
+        *,
+        scheduled: bool,
+        listed_at: float | None = None,
     ) -> Want:
         if scheduled and config_id not in self.live:
             return Want(skipped=True, must_grant=False)
+        reclaimed = account in self.revoking
+        self.revoking.discard(account)
         if account not in self.holders:
             self.origin[account] = "pre-existing" if already_shared else "granted"
         elif not already_shared:
             self.origin[account] = "granted"
         self.holders.setdefault(account, set()).add(config_id)
-        return Want(False, self.origin[account] == "granted" and not already_shared)
+        granted = self.origin[account] == "granted"
+        return Want(False, granted and (reclaimed or not already_shared))
 
-    def release(self, image_id: str, account: str, config_id: str) -> Release:
+    def release(
+        self, image_id: str, account: str, config_id: str, *, require_deleted: bool = False
+    ) -> Release:
+        if require_deleted and config_id not in self.deleted:
+            return Release("skipped", False)
         holders = self.holders.get(account)
         if not holders or config_id not in holders:
-            return Release(False, False)
-        holders.discard(config_id)
-        if holders:
-            return Release(False, False)
+            return Release("missing", False)
+        if holders != {config_id}:
+            holders.discard(config_id)
+            return Release("left", False)
+        if self.origin[account] == "granted":
+            self.revoking.add(account)
+            return Release("revoking", True)
         del self.holders[account]
-        return Release(self.origin.pop(account) == "granted", True)
+        del self.origin[account]
+        return Release("deleted", False)
+
+    def finish_revoke(self, image_id: str, account: str, version: int) -> bool:
+        if account not in self.revoking:
+            return not self.holders.get(account)
+        self.revoking.discard(account)
+        del self.holders[account]
+        del self.origin[account]
+        return True
+
+    def forget(self, image_id: str, account: str, version: int) -> None:
+        self.finish_revoke(image_id, account, version)
 
     def holds(self, image_id: str, account: str, config_id: str) -> bool:
         return config_id in self.holders.get(account, set())
 
     def is_held(self, image_id: str, account: str) -> bool:
-        return bool(self.holders.get(account))
+        return bool(self.holders.get(account)) and account not in self.revoking
 
-    def pairs(self, image_id: str) -> dict[str, tuple[frozenset[str], str]]:
-        return {a: (frozenset(h), self.origin[a]) for a, h in self.holders.items()}
+    def pairs(self, image_id: str) -> dict[str, Record]:
+        return {
+            a: Record(frozenset(h), self.origin[a], a in self.revoking)
+            for a, h in self.holders.items()
+        }
 
     def holdings(self, image_id: str, config_id: str) -> set[str]:
         return {a for a, holders in self.holders.items() if config_id in holders}

@@ -48,16 +48,16 @@ class OrganizationFunction:
     digests: dict[str, str] = field(default_factory=dict)
     """The properties digest each configuration's last successful Create or Update answered."""
 
-    def send(
+    def event(
         self,
         request_type: str,
         properties: dict[str, Any],
         *,
         physical_id: str | None = None,
         old_properties: dict[str, Any] | None = None,
-    ) -> Response:
-        """A CloudFormation request; returns the checked answer."""
-        event = self.cloudformation.event(
+    ) -> dict[str, Any]:
+        """A CloudFormation request for the resource, with a fresh RequestId."""
+        return self.cloudformation.event(
             request_type,
             LOGICAL_ID,
             properties,
@@ -66,12 +66,36 @@ class OrganizationFunction:
             stack_id=self.stack.stack_id,
             resource_type=RESOURCE_TYPE,
         )
+
+    def deliver(self, event: dict[str, Any]) -> Response:
+        """Invoke the function with ``event`` (again, for a redelivery); returns the checked
+        answer (the last one, for a redelivery)."""
         self.modules["organization_index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
         response = self.cloudformation.response(event)
-        if request_type != "Delete" and PROPERTIES_DIGEST_ATTRIBUTE in response.data:
+        if event["RequestType"] != "Delete" and PROPERTIES_DIGEST_ATTRIBUTE in response.data:
             # The attribute the rule's input reads (Fn::GetAtt), as the stack now holds it.
             self.digests[response.physical_id] = str(response.data[PROPERTIES_DIGEST_ATTRIBUTE])
         return response
+
+    def redeliver(self, event: dict[str, Any]) -> None:
+        """Lambda delivers ``event`` again (at least once): CloudFormation took its first
+        answer and ignores this one."""
+        self.modules["organization_index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
+
+    def send(
+        self,
+        request_type: str,
+        properties: dict[str, Any],
+        *,
+        physical_id: str | None = None,
+        old_properties: dict[str, Any] | None = None,
+    ) -> Response:
+        """A new CloudFormation request; returns the checked answer."""
+        return self.deliver(
+            self.event(
+                request_type, properties, physical_id=physical_id, old_properties=old_properties
+            )
+        )
 
     def configuration_id(self, properties: dict[str, Any]) -> str:
         """The physical ID a Create of ``properties`` answers (the rule's ``Ref``)."""
