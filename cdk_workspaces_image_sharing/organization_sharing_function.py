@@ -24,6 +24,7 @@ from cdk_workspaces_image_sharing.handler.organization_share import (
     LEDGER_CONSTRUCT_ID,
     LEDGER_TABLE_ENV,
 )
+from cdk_workspaces_image_sharing.handler.share_ledger import EXPIRES_ATTRIBUTE
 from cdk_workspaces_image_sharing.handler_asset import PAIR_ONLY_MODULES
 from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
 from cdk_workspaces_image_sharing.stack_facts import stack_facts
@@ -99,6 +100,8 @@ class OrganizationSharingFunction(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
+            # The tombstones of revoked pairs expire (share_ledger).
+            time_to_live_attribute=EXPIRES_ATTRIBUTE,
             # The ledger outlives nothing it records: every share it holds is released by the
             # resources' Deletes, which run before the table is deleted.
             removal_policy=RemovalPolicy.DESTROY,

@@ -12,7 +12,7 @@ from typing import Any
 from cdk_workspaces_image_sharing.drift.repair import Outcome, Plan
 from cdk_workspaces_image_sharing.drift.report import Report, Row, State
 
-SHAPE_VERSION = 1
+SHAPE_VERSION = 2
 COMMAND = "workspace-image-shares"
 _LISTED_STACKS = 5
 
@@ -26,6 +26,10 @@ HINTS = {
     State.NOT_A_SHARE: (
         "not-a-share: the resource's Create failed and it shares nothing;"
         "\n    fix its properties and update the stack, or remove the resource"
+    ),
+    State.ABANDONED: (
+        "abandoned: held by an organization share configuration CloudFormation no longer"
+        "\n    has; the stack's next scheduled run or Delete releases it"
     ),
 }
 

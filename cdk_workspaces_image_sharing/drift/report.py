@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cdk_workspaces_image_sharing.drift.shares import Listed
-from cdk_workspaces_image_sharing.drift.stacks import STACK_RESOURCE, Declared
+from cdk_workspaces_image_sharing.drift.stacks import (
+    DELETED_ORGANIZATION_SHARE,
+    ORGANIZATION_SHARE,
+    STACK_RESOURCE,
+    Declared,
+)
 from cdk_workspaces_image_sharing.handler.image_account_pair import ImageAccountPair
 
 
@@ -30,6 +35,9 @@ class State(StrEnum):
     """Shared, and declared by more than one resource: deleting one revokes the other's share."""
     NOT_A_SHARE = "not-a-share"
     """A resource whose physical ID names no pair (a failed Create's ID): it shares nothing."""
+    ABANDONED = "abandoned"
+    """Recorded only by organization share configurations CloudFormation deleted (or gave up
+    deleting): the stack's next scheduled run or Delete releases it (revokes what it granted)."""
 
 
 GREEN = frozenset({State.OK, State.IGNORED})
@@ -106,7 +114,9 @@ def build_report(
     """Compare the declared pairs with the listed ones.
 
     Declared pairs: ``ok`` when shared, ``missing`` when not (also when the image does not
-    exist), ``duplicate`` when shared and declared by more than one resource. Listed pairs no
+    exist), ``duplicate`` when shared and declared by more than one resource, except by
+    organization shares of one stack alone (one ledger holds their common pairs together).
+    Pairs only deleted organization share configurations hold: ``abandoned``. Listed pairs no
     resource declares: ``unmanaged``, or ``ignored`` for an account in ``ignored_accounts``. A
     resource whose physical ID names no pair: ``not-a-share``. Rows are sorted by image and
     account, the ``not-a-share`` ones last.
@@ -124,11 +134,15 @@ def build_report(
         if ref not in refs:
             refs.append(ref)
     rows: list[Row] = []
-    for (image_id, account_id), refs in declarers.items():
+    for (image_id, account_id), found in declarers.items():
         shared = account_id in listed.shared.get(image_id, frozenset())
-        if not shared:
+        live = [ref for ref in found if ref.kind != DELETED_ORGANIZATION_SHARE]
+        refs = live or found
+        if not live:
+            state = State.ABANDONED
+        elif not shared:
             state = State.MISSING
-        elif len(refs) > 1:
+        elif len(refs) > 1 and not _one_ledger(refs):
             state = State.DUPLICATE
         else:
             state = State.OK
@@ -142,6 +156,24 @@ def build_report(
                 rows.append(Row(image_id, account_id, physical_id, state))
     rows.sort(key=lambda row: (row.image_id or "", row.account_id or ""))
     not_shares.sort(key=lambda row: (row.managed_by, row.physical_id))
+    return _report(rows, not_shares, declared, listed, ignored, all_stacks, region)
+
+
+def _one_ledger(refs: list[StackResourceRef]) -> bool:
+    """Whether every holder is an organization share of one stack: their ledger holds the
+    pair for all of them, and deleting one leaves it to the others."""
+    return all(ref.kind == ORGANIZATION_SHARE for ref in refs) and len({r.stack for r in refs}) == 1
+
+
+def _report(
+    rows: list[Row],
+    not_shares: list[Row],
+    declared: Declared,
+    listed: Listed,
+    ignored: tuple[str, ...],
+    all_stacks: bool,
+    region: str,
+) -> Report:
     return Report(
         rows=(*rows, *not_shares),
         stacks=declared.stacks,

@@ -26,6 +26,10 @@ from cdk_workspaces_image_sharing.handler.organization_share import (
 # pairs its ledger records for its configuration).
 STACK_RESOURCE = "stack-resource"
 ORGANIZATION_SHARE = "organization-share"
+# A configuration of an organization share that CloudFormation deleted, or gave up deleting,
+# whose ledger still records pairs: the next scheduled run or Delete of the stack's
+# organization shares releases them.
+DELETED_ORGANIZATION_SHARE = "deleted-organization-share"
 LEDGER_TABLE_TYPE = "AWS::DynamoDB::Table"
 
 # Every stack status but DELETE_COMPLETE (ListStacks keeps deleted stacks for 90 days).
@@ -130,7 +134,30 @@ def _share_resources(
             resources.append(found)
         elif kind == ORGANIZATION_RESOURCE_TYPE:
             resources += _organization_pairs(found, ledger)
+    if ledger is not None:
+        resources += _deleted_configuration_pairs(stack_name, ledger)
     return resources
+
+
+def _deleted_configuration_pairs(stack_name: str, ledger: Any) -> list[ShareResource]:
+    """The pairs deleted configurations of the stack's organization shares still hold (their
+    ledger's record, which no resource of the stack names any more)."""
+    found = []
+    for configuration_id in ledger.deleted_configurations():
+        image_id = image_of_configuration(configuration_id)
+        if image_id is None:
+            continue
+        for account in sorted(ledger.holdings(image_id, configuration_id)):
+            found.append(
+                ShareResource(
+                    stack_name,
+                    configuration_id,
+                    ImageAccountPair(image_id, account).physical_id,
+                    "DELETED",
+                    kind=DELETED_ORGANIZATION_SHARE,
+                )
+            )
+    return found
 
 
 def _organization_pairs(resource: ShareResource, ledger: Any) -> list[ShareResource]:

@@ -79,3 +79,12 @@ def test_a_top_level_stacks_role_name_is_unchanged() -> None:
             ["WorkspaceImageOrgShare-", {"Ref": "AWS::Region"}, f"-{short_hash('Sharing')}"],
         ]
     }
+
+
+def test_the_ledgers_tombstones_expire() -> None:
+    stack = cdk.Stack(cdk.App(), "Ledger")
+    WorkspaceImageOrganizationShare(stack, "Share", image_id=IMAGE, organizational_unit_ids=[OU])
+    cdk.assertions.Template.from_stack(stack).has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {"TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": True}},
+    )

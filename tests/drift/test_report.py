@@ -64,6 +64,7 @@ def test_each_state_from_declared_and_listed_pairs() -> None:
         "ignored": 1,
         "duplicate": 1,
         "not-a-share": 1,
+        "abandoned": 0,
     }
 
 
@@ -173,4 +174,5 @@ def test_state_values_are_the_documented_ones() -> None:
         "ignored",
         "duplicate",
         "not-a-share",
+        "abandoned",
     ]

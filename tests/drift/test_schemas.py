@@ -34,7 +34,7 @@ def report_example() -> dict[str, Any]:
 def repair_example(dry_run: bool = False) -> dict[str, Any]:
     image = report_example()["rows"][0]["image_id"]
     return {
-        "version": 1,
+        "version": 2,
         "dry_run": dry_run,
         "actions": [
             {
@@ -79,7 +79,7 @@ def _action(**fields: object) -> Edit:
 BROKEN_REPORTS: dict[str, tuple[Edit, str]] = {
     "a missing field": (lambda d: d["rows"][1].pop("state"), "$.rows[1]"),
     "a wrong state": (_row(1, state="drifted"), "$.rows[1].state"),
-    "another version": (lambda d: d.update(version=2), "$.version"),
+    "another version": (lambda d: d.update(version=1), "$.version"),
     "a state missing from counts": (lambda d: d["counts"].pop("ignored"), "$.counts"),
     "a count of no state": (lambda d: d["counts"].update(drifted=0), "$.counts"),
     "a negative count": (lambda d: d["counts"].update(ok=-1), "$.counts.ok"),
@@ -111,7 +111,7 @@ def test_a_repair_is_checked_down_to_its_report() -> None:
     broken_row = edited(repair_example(), lambda d: d["report"]["rows"][1].update(state="x"))
     assert shape_problems(broken_row, "repair", contract=True) == [
         "$.report.rows[1].state: 'x' is not one of "
-        "['ok', 'missing', 'unmanaged', 'ignored', 'duplicate', 'not-a-share']"
+        "['ok', 'missing', 'unmanaged', 'ignored', 'duplicate', 'not-a-share', 'abandoned']"
     ]
     no_report = edited(repair_example(), lambda d: d.pop("report"))
     assert shape_problems(no_report, "repair", contract=True) == [
