@@ -178,6 +178,13 @@ class WorkspaceImageOrganizationShare(Construct):
         return self.resource.get_att_string("AccountsInScope")
 
     @property
+    def accounts_refused(self) -> str:
+        """How many accounts WorkSpaces refused for good in the last deploy-time run (a BYOL
+        image and an account not enabled for BYOL; ``Fn::GetAtt``). Scheduled runs try them
+        again and report them in the ``Refused`` metric."""
+        return self.resource.get_att_string("Refused")
+
+    @property
     def physical_id(self) -> str:
         """The configuration's physical ID, ``<ImageId>/organization/<hash>`` (``Ref``)."""
         return self.resource.ref

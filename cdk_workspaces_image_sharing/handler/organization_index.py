@@ -104,14 +104,14 @@ def _answer(summary: RunSummary, *, never_fail: bool = False) -> None:
             "AccountsInScope": summary.in_scope,
             "Granted": summary.granted,
             "Revoked": summary.revoked,
+            "Refused": summary.refused,
         }
     )
     summary.report()
-    if summary.failed and not never_fail:
+    if (summary.failed or summary.all_refused) and not never_fail:
         # A long Reason keeps its end: the problems first, the count last.
-        raise RuntimeError(
-            cfn_requests.short_reason(f"{'; '.join(summary.problems)} ({summary.failed} failed)")
-        )
+        counts = f"{summary.failed} failed, {summary.refused} refused"
+        raise RuntimeError(cfn_requests.short_reason(f"{'; '.join(summary.problems)} ({counts})"))
 
 
 def _configuration(

@@ -38,6 +38,10 @@ METRICS_NAMESPACE = "WorkspaceImageSharing/OrganizationShare"
 # Returns the logical ID of another live resource of the stack declaring a pair's physical ID
 # (so it must not be revoked), or None. Raises stack_resources.StackUnreadable.
 HeldElsewhere = Callable[[str], str | None]
+# Grant refusals that concern one account, for good: the rest are still shared, the account is
+# reported (Refused) and tried again by scheduled runs. WorkSpaces refuses a BYOL image's share
+# with an account not enabled for BYOL, or outside the organization, with this code.
+ACCOUNT_REFUSALS = frozenset({"OperationNotSupportedException"})
 
 
 @dataclass
@@ -53,26 +57,53 @@ class RunSummary:
     kept: int = 0
     withheld: int = 0
     failed: int = 0
+    refused: int = 0
     problems: list[str] = field(default_factory=list)
 
     def fail(self, problem: str) -> None:
         self.failed += 1
-        if len(self.problems) < 3:  # the Reason keeps only its last 240 characters
+        if len(self.problems) < 3:  # a long Reason keeps only its end
             self.problems.append(problem)
+
+    def refuse(self, problem: str) -> None:
+        """WorkSpaces refused one account for good (``ACCOUNT_REFUSALS``): not a failure of
+        the run, unless every account it wants is refused (``all_refused``)."""
+        self.refused += 1
+        if len(self.problems) < 3:
+            self.problems.append(problem)
+
+    @property
+    def all_refused(self) -> bool:
+        return self.in_scope > 0 and self.refused >= self.in_scope
 
     def log_line(self) -> str:
         outcome = "; ".join(self.problems) or "ok"
         return (
             f"organization share {self.trigger} {self.configuration_id}: {self.in_scope} "
             f"accounts in scope, {self.granted} granted, {self.revoked} revoked, {self.kept} "
-            f"kept, {self.withheld} revocations withheld, {self.failed} failed: {outcome}"
+            f"kept, {self.withheld} revocations withheld, {self.refused} refused, "
+            f"{self.failed} failed: {outcome}"
         )
 
     def metrics(self, timestamp_ms: int) -> dict[str, Any]:
         """An Embedded Metric Format document: CloudWatch turns the log line into metrics
         with no API call. Dimension: ImageId."""
-        names = ("Granted", "Revoked", "Failed", "AccountsInScope", "RevocationsWithheld")
-        values = (self.granted, self.revoked, self.failed, self.in_scope, self.withheld)
+        names = (
+            "Granted",
+            "Revoked",
+            "Failed",
+            "Refused",
+            "AccountsInScope",
+            "RevocationsWithheld",
+        )
+        values = (
+            self.granted,
+            self.revoked,
+            self.failed,
+            self.refused,
+            self.in_scope,
+            self.withheld,
+        )
         return {
             "_aws": {
                 "Timestamp": timestamp_ms,
@@ -92,7 +123,7 @@ class RunSummary:
     def report(self, emit: Callable[[str], None] = print) -> None:
         """Log the summary line, and write the metrics as a bare JSON line on stdout (the
         runtime's log formatting would hide it from EMF)."""
-        log = logger.warning if self.failed else logger.info
+        log = logger.warning if self.failed or self.refused else logger.info
         log("%s", self.log_line())
         emit(json.dumps(self.metrics(int(time.time() * 1000))))
 
@@ -278,7 +309,11 @@ def _grant(
     try:
         workspaces_api.grant(services.workspaces, pair)
     except workspaces_api.ImagePermissionError as error:
-        summary.fail(str(error))
+        # The ledger keeps the intent: the next run's want() asks for the grant again.
+        if error.code in ACCOUNT_REFUSALS:
+            summary.refuse(str(error))
+        else:
+            summary.fail(str(error))
         return
     if services.ledger.is_held(pair.image_id, pair.account_id):
         summary.granted += 1

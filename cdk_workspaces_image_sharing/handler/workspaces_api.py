@@ -57,12 +57,14 @@ class ImagePermissionError(RuntimeError):
     """A WorkSpaces call failed. ``str()`` is a short Reason for CloudFormation.
 
     ``changed_nothing`` is True when WorkSpaces refused the request outright, so the share
-    cannot have been changed by it.
+    cannot have been changed by it; ``code`` is WorkSpaces' error code ("" when it gave no
+    answer).
     """
 
-    def __init__(self, reason: str, *, changed_nothing: bool) -> None:
+    def __init__(self, reason: str, *, changed_nothing: bool, code: str = "") -> None:
         super().__init__(reason)
         self.changed_nothing = changed_nothing
+        self.code = code
 
 
 def client_config() -> Config:
@@ -104,6 +106,7 @@ def _error(
     return ImagePermissionError(
         f"{action} {share.image_id} with {share.account_id} failed: {code}: {advice}",
         changed_nothing=code in _ADVICE,
+        code=code,
     )
 
 

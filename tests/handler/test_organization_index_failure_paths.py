@@ -5,6 +5,7 @@ with WorkSpaces listing what the live configurations want, and the ledger saying
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -256,3 +257,45 @@ def test_a_revoke_landing_after_a_concurrent_want_is_granted_back(
     pacing.Pacer.wait = run_b_first
     assert function.send("Delete", a, physical_id=created.physical_id).status == "SUCCESS"
     assert function.shared() == set(sample.accounts["Elsewhere"]) | {mover}
+
+
+def test_an_account_workspaces_refuses_does_not_fail_the_create_and_is_tried_again(
+    aws: LocalAws,
+    function: OrganizationFunction,
+    sample: SampleOrganization,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A BYOL image and one account not enabled for BYOL: the others are shared, the refused
+    one is counted (attribute, summary, Refused metric; not Failed) and tried again."""
+    config = props(function, [sample.ou_ids["Team"]])
+    byol_less = sample.accounts["Team"][0]
+    grant = f'"AllowCopyImage": true, "SharedAccountId": "{byol_less}"'
+    aws.faults.inject(
+        Fault(
+            GRANT,
+            "error",
+            error_code="OperationNotSupportedException",
+            times=2,
+            body_contains=grant,
+        )
+    )
+    capsys.readouterr()
+    created = function.send("Create", config)
+    assert created.status == "SUCCESS", created.reason
+    assert int(created.data["Refused"]) == 1
+    assert function.shared() == sample.active_accounts(["Team"], True) - {byol_less}
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    assert [(m["Refused"], m["Failed"]) for m in metrics] == [(1, 0)]
+    function.scheduled_run(config)  # still refused
+    assert byol_less not in function.shared()
+    function.scheduled_run(config)  # enabled for BYOL since
+    assert byol_less in function.shared()
+
+
+def test_a_create_whose_every_account_is_refused_fails(
+    aws: LocalAws, function: OrganizationFunction, sample: SampleOrganization
+) -> None:
+    aws.faults.inject(Fault(GRANT, "error", error_code="OperationNotSupportedException", times=50))
+    created = function.send("Create", props(function, [sample.ou_ids["Team/Sub"]]))
+    assert created.status == "FAILED" and "2 refused" in created.reason
+    assert function.shared() == set()
