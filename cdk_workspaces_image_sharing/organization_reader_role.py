@@ -27,10 +27,12 @@ class WorkspaceImageOrganizationReaderRole(Construct):
 
     Deploy it in the management account (or a delegated administrator) and pass its ARN as
     ``organizations_role_arn`` to ``WorkspaceImageOrganizationShare`` in the image account.
-    Either stack may be deployed first: IAM refuses a trust policy that names a role that does
-    not exist yet, so the trust names each image account and requires, with an
-    ``aws:PrincipalArn`` condition, a role whose name starts with the sharing function's
-    deterministic prefix (``WorkspaceImageOrgShare-``).
+    Deploy it before the sharing stack: that stack's Create assumes it, and STS refuses a role
+    that does not exist (AccessDenied, as for a trust policy that refuses the caller; the
+    Reason names both). It may exist before the sharing function's role: IAM refuses a trust
+    policy that names a role that does not exist yet, so the trust names each image account
+    and requires, with an ``aws:PrincipalArn`` condition, a role whose name starts with the
+    sharing function's deterministic prefix (``WorkspaceImageOrgShare-``).
 
     Parameters
     ----------

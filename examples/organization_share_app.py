@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Example: share an image with every account of two OUs, from an image account that is not
-the management account. Two stacks, deployable in either order:
+the management account. Two stacks, the reader role first (the sharing stack's Create assumes
+it, and STS refuses a role that does not exist yet):
 
-    cdk deploy OrganizationReader   # with management-account credentials
-    cdk deploy ImageSharing         # with image-account credentials
+    cdk deploy OrganizationReader   # first, with management-account credentials
+    cdk deploy ImageSharing         # then, with image-account credentials
 
 Context (all optional, placeholders otherwise): managementAccount, imageAccount, imageId,
 ouIds (comma-separated).

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from cdk_workspaces_image_sharing.handler.operations import DESCRIBE_PERMISSIONS, GRANT_OR_REVOKE
-from rehearsal import iam_check, organizations_strict, workspaces_strict
+from rehearsal import iam_check, organizations_strict, sts_strict, workspaces_strict
 from rehearsal.cloudformation_reads import (
     READ_ACTIONS,
     CloudFormationError,
@@ -89,7 +89,8 @@ class FaultLayer:
     ``throttled``, and applies queued faults and per-request throttling. Behind the faults it
     enforces IAM on the roles in ``roles``, answers CloudFormation's reads from ``stacks``, and
     makes WorkSpaces as strict as the documented service (``workspaces_strict``) and
-    Organizations answer as it does today (``organizations_strict``)."""
+    Organizations answer as it does today (``organizations_strict``), and STS refuse a role
+    that does not exist or does not trust a function's role (``sts_strict``)."""
 
     def __init__(self, app: WsgiApp, response_bucket: str, account_id: str) -> None:
         self._app = app
@@ -192,6 +193,12 @@ class FaultLayer:
             return self._cloudformation(start_response, caller, target, body)
         if caller is not None and caller.service == "organizations":
             return self._organizations(environ, start_response, target)
+        if caller is not None and caller.service == "sts" and target == "AssumeRole":
+            principal = self.roles.principal(caller.access_key)
+            role_arn = dict(parse_qsl(body.decode())).get("RoleArn", "")
+            refused = principal and sts_strict.refusal(role_arn, principal)
+            if refused:
+                return _xml(start_response, "403 Forbidden", error_xml("AccessDenied", refused))
         return self._app(environ, start_response)
 
     def _organizations(

@@ -51,10 +51,20 @@ class RoleDirectory:
 
     def __init__(self) -> None:
         self._roles: dict[str, PolicySource] = {}
+        self._principals: dict[str, str] = {}
 
-    def register(self, access_key: str, policies: PolicySource) -> None:
-        """Enforce ``policies()`` (read at each call) on requests signed with ``access_key``."""
+    def register(
+        self, access_key: str, policies: PolicySource, principal_arn: str | None = None
+    ) -> None:
+        """Enforce ``policies()`` (read at each call) on requests signed with ``access_key``;
+        ``principal_arn`` is the role's ARN, for the trust policies of roles it assumes."""
         self._roles[access_key] = policies
+        if principal_arn is not None:
+            self._principals[access_key] = principal_arn
+
+    def principal(self, access_key: str) -> str | None:
+        """The role ARN of ``access_key``, when known."""
+        return self._principals.get(access_key)
 
     def denies(self, access_key: str, action: str, resource: str) -> bool:
         """True when ``access_key`` belongs to a role whose policies do not allow it."""

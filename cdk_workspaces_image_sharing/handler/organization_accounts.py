@@ -77,6 +77,13 @@ CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
 
 ASSUME_ROLE = "AssumeRole"
+# STS answers AccessDenied alike for a role that does not exist and for a trust policy that
+# does not allow the caller.
+ASSUME_ROLE_DENIED = frozenset({"AccessDenied", "AccessDeniedException"})
+ASSUME_ROLE_DENIED_HINT = (
+    "no such role yet (deploy WorkspaceImageOrganizationReaderRole first), or its trust "
+    "policy refuses this function's role"
+)
 # The Organizations service model of a current botocore, with its licence (scripts/
 # vendor-organizations-model): the runtime SDK may predate fields the service now sends.
 SHIPPED_MODELS_DIR = Path(__file__).parent / "botocore_models"
@@ -86,12 +93,12 @@ class OrganizationsReadError(RuntimeError):
     """A read of the organization failed: the caller must revoke nothing.
 
     ``str()`` is short and safe for a CloudFormation Reason: the call, the parent (or role) it
-    was for and the AWS error code, never the service's message. ``operation``, ``target``
-    and ``code`` hold the same parts.
+    was for, the AWS error code and, where it helps, what to do; never the service's message.
+    ``operation``, ``target`` and ``code`` hold the same parts.
     """
 
-    def __init__(self, operation: str, target: str, code: str) -> None:
-        super().__init__(f"{operation} {target} failed: {code}")
+    def __init__(self, operation: str, target: str, code: str, hint: str = "") -> None:
+        super().__init__(f"{operation} {target} failed: {code}" + (f": {hint}" if hint else ""))
         self.operation = operation
         self.target = target
         self.code = code
@@ -162,7 +169,9 @@ def organizations_client(session: Any, role_arn: str | None, config: Config | No
             RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME
         )["Credentials"]
     except (ClientError, BotoCoreError) as error:
-        raise OrganizationsReadError(ASSUME_ROLE, role_arn, _code(error)) from error
+        code = _code(error)
+        hint = ASSUME_ROLE_DENIED_HINT if code in ASSUME_ROLE_DENIED else ""
+        raise OrganizationsReadError(ASSUME_ROLE, role_arn, code, hint) from error
     return session.client(
         "organizations",
         config=config,

@@ -367,3 +367,57 @@ def test_properties_too_large_for_a_ledger_item_fail_the_create_and_change_nothi
     assert created.status == "FAILED"
     assert "more than the 380000 a ledger item holds" in created.reason
     assert function.shared() == set()
+
+
+MANAGEMENT = "111111111111"
+READER = f"arn:aws:iam::{MANAGEMENT}:role/WorkspaceImageOrganizationReader"
+FUNCTION_ROLE = "arn:aws:iam::123456789012:role/WorkspaceImageOrgShare-us-east-1-0a1b2c3d"
+
+
+def _reader_role(aws: LocalAws, admin: Any, trusted_prefix: str) -> None:
+    """The reader role as WorkspaceImageOrganizationReaderRole makes it: it trusts the image
+    account, on condition that the caller is a role whose name starts with the prefix."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "ArnLike": {
+                        "aws:PrincipalArn": f"arn:aws:iam::123456789012:role/{trusted_prefix}*"
+                    }
+                },
+            }
+        ],
+    }
+    local_client(aws, admin, "iam").create_role(
+        RoleName=READER.rsplit("/", 1)[-1], AssumeRolePolicyDocument=json.dumps(trust)
+    )
+
+
+@pytest.mark.parametrize(
+    ("reader", "shares"),
+    [(None, False), ("WorkspaceImageOrgShare-", True), ("SomeoneElse-", False)],
+)
+def test_the_reader_role_must_exist_and_trust_the_sharing_function_first(
+    aws: LocalAws, image_id: str, reader: str | None, shares: bool
+) -> None:
+    """STS refuses a role that does not exist and one whose trust refuses the caller alike
+    (AccessDenied): the Reason names the role and both causes, and says to deploy it first."""
+    admin = session_for_role(aws, f"arn:aws:iam::{MANAGEMENT}:role/Admin")
+    sample = build_sample_organization(local_client(aws, admin, "organizations"), SMALL)
+    if reader is not None:
+        _reader_role(aws, admin, reader)
+    with organization_function(aws, image_id, role_arn=FUNCTION_ROLE) as function:
+        config = props(function, [sample.ou_ids["Team"]], OrganizationsRoleArn=READER)
+        created = function.send("Create", config)
+        if shares:
+            assert created.status == "SUCCESS", created.reason
+            assert function.shared() == sample.active_accounts(["Team"], True)
+        else:
+            assert created.status == "FAILED" and function.shared() == set()
+            assert f"AssumeRole {READER} failed: AccessDenied: no such role yet" in created.reason
+            assert "deploy WorkspaceImageOrganizationReaderRole first" in created.reason
+            assert "trust policy refuses this function's role" in created.reason

@@ -3,12 +3,14 @@ its log, and Organizations answering as it does today."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
 import pytest
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
+from rehearsal import sts_strict
 from rehearsal.faults import Fault
 from rehearsal.local_aws import LocalAws
 from tests.support.organizations import build_sample_organization
@@ -44,3 +46,25 @@ def test_organizations_answers_accounts_with_state_only(aws: LocalAws) -> None:
     one = organizations.describe_account(AccountId=listed[0]["Id"])["Account"]
     for account in [*listed, *everyone, one]:
         assert account["State"] == "ACTIVE" and "Status" not in account
+
+
+def test_sts_refuses_a_missing_role_and_one_whose_trust_refuses_the_caller(aws: LocalAws) -> None:
+    """moto assumes any role; the stand-in refuses as STS does, for callers it knows."""
+    reader = "arn:aws:iam::123456789012:role/Reader"
+    caller = "arn:aws:iam::123456789012:role/WorkspaceImageOrgShare-us-east-1-0a1b2c3d"
+    assert sts_strict.refusal(reader, caller) is not None  # no such role
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"ArnLike": {"aws:PrincipalArn": caller.rsplit("-", 4)[0] + "-*"}},
+            }
+        ],
+    }
+    aws.client("iam").create_role(RoleName="Reader", AssumeRolePolicyDocument=json.dumps(trust))
+    assert sts_strict.refusal(reader, caller) is None
+    assert sts_strict.refusal(reader, "arn:aws:iam::123456789012:role/Other") is not None
+    assert sts_strict.refusal(reader, "arn:aws:iam::999999999999:role/WorkspaceImageOrgShare-x")

@@ -32,6 +32,7 @@ from tests.support.ledger import create_ledger_table
 from tests.support.stacks import HandSetStack, hand_set_stack
 
 LOGICAL_ID = "Workloads"
+ALLOW_EVERYTHING = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 FUNCTION_TIMEOUT_SECONDS = 900
 
 
@@ -158,11 +159,20 @@ def organization_function_on_runtime_sdk(
 
 
 @contextmanager
-def organization_function(aws: LocalAws, image_id: str) -> Iterator[OrganizationFunction]:
+def organization_function(
+    aws: LocalAws, image_id: str, role_arn: str | None = None
+) -> Iterator[OrganizationFunction]:
     """The function's modules imported fresh, with a ledger table of their own, calls unpaced
-    (the pacing is tested on a simulated clock), and a stack readable through CloudFormation."""
+    (the pacing is tested on a simulated clock), and a stack readable through CloudFormation.
+    With ``role_arn``, the function signs as that role (allowed everything by its own policy)
+    and STS checks the trust policies of the roles it assumes as that principal."""
     table = create_ledger_table(aws.client("dynamodb"))
     environment = {**aws.environment, LEDGER_TABLE_ENV: table}
+    if role_arn is not None:
+        key = "AKIA" + role_arn.rsplit("/", 1)[-1].upper().replace("-", "")[:16]
+        everything = {"Version": "2012-10-17", "Statement": [ALLOW_EVERYTHING]}
+        aws.faults.roles.register(key, lambda: [everything], principal_arn=role_arn)
+        environment["AWS_ACCESS_KEY_ID"] = key
     stack = hand_set_stack(aws, "OrganizationSharing", "UPDATE_COMPLETE")
     with handler_in_process(HANDLER_DIR, environment) as modules:
         vars(modules["pacing"])["CALL_INTERVAL_SECONDS"] = 0.0
