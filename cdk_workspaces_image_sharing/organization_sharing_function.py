@@ -17,6 +17,8 @@ from constructs import Construct, IConstruct
 from cdk_workspaces_image_sharing.function_parts import python_function, sharing_role
 from cdk_workspaces_image_sharing.handler.operations import (
     LEDGER_OPERATIONS,
+    LIST_STACK_RESOURCES,
+    LIST_STACKS,
     ORGANIZATIONS_READ_OPERATIONS,
 )
 from cdk_workspaces_image_sharing.handler.organization_share import (
@@ -117,6 +119,28 @@ class OrganizationSharingFunction(Construct):
                 actions=[f"dynamodb:{name}" for name in LEDGER_OPERATIONS],
                 resources=[self.ledger.table_arn],
             )
+        )
+        # Before a revoke, the account and Region's other stacks are read for a per-pair
+        # resource declaring the pair: ListStacks takes no resource-level permission, and
+        # their resources are on every stack of the account and Region.
+        every_stack = stack.format_arn(
+            service="cloudformation", resource="stack", resource_name="*/*"
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=[f"cloudformation:{LIST_STACKS}"], resources=["*"])
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[f"cloudformation:{LIST_STACK_RESOURCES}"], resources=[every_stack]
+            )
+        )
+        acknowledge(
+            self._policy,
+            "AwsSolutions-IAM5",
+            "Before revoking a share, the function checks that no other stack of the account "
+            "and Region declares it: cloudformation:ListStacks takes no resource-level "
+            "permission, and ListStackResources is needed on each of those stacks.",
+            applies_to=["Resource::*", f"Resource::{finding_resource(self, every_stack)}"],
         )
         self._assumable: set[str] = set()
         self._read: set[str] = set()

@@ -32,32 +32,6 @@ ORGANIZATION_SHARE = "organization-share"
 DELETED_ORGANIZATION_SHARE = "deleted-organization-share"
 LEDGER_TABLE_TYPE = "AWS::DynamoDB::Table"
 
-# Every stack status but DELETE_COMPLETE (ListStacks keeps deleted stacks for 90 days).
-LIVE_STACK_STATUSES = (
-    "CREATE_IN_PROGRESS",
-    "CREATE_FAILED",
-    "CREATE_COMPLETE",
-    "ROLLBACK_IN_PROGRESS",
-    "ROLLBACK_FAILED",
-    "ROLLBACK_COMPLETE",
-    "DELETE_IN_PROGRESS",
-    "DELETE_FAILED",
-    "UPDATE_IN_PROGRESS",
-    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
-    "UPDATE_COMPLETE",
-    "UPDATE_FAILED",
-    "UPDATE_ROLLBACK_IN_PROGRESS",
-    "UPDATE_ROLLBACK_FAILED",
-    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
-    "UPDATE_ROLLBACK_COMPLETE",
-    "REVIEW_IN_PROGRESS",
-    "IMPORT_IN_PROGRESS",
-    "IMPORT_COMPLETE",
-    "IMPORT_ROLLBACK_IN_PROGRESS",
-    "IMPORT_ROLLBACK_FAILED",
-    "IMPORT_ROLLBACK_COMPLETE",
-)
-
 Progress = Callable[[str], None]
 
 
@@ -100,16 +74,11 @@ def _share_resources(
 ) -> list[ShareResource]:
     """The pairs the live share resources of one stack declare, every page of
     ListStackResources read; an organization share's pairs come from its ledger."""
-    summaries = [
-        summary
-        for page in cloudformation.get_paginator("list_stack_resources").paginate(
-            StackName=stack_ref
-        )
-        for summary in page.get("StackResourceSummaries", [])
-        if summary.get("PhysicalResourceId")
-        and not str(summary.get("ResourceStatus", "")).startswith("DELETE_")
-    ]
-    from cdk_workspaces_image_sharing.handler.share_ledger import ShareLedger  # imports botocore
+    # Both import botocore: not at --help.
+    from cdk_workspaces_image_sharing.handler.share_ledger import ShareLedger
+    from cdk_workspaces_image_sharing.handler.stack_resources import live_resources
+
+    summaries = live_resources(cloudformation, stack_ref)
 
     ledger = next(
         (
@@ -208,15 +177,10 @@ def read_all_stacks(
     """
     from botocore.exceptions import ClientError
 
+    from cdk_workspaces_image_sharing.handler.stack_resources import live_stacks
+
     progress("listing stacks")
-    summaries = [
-        summary
-        for page in cloudformation.get_paginator("list_stacks").paginate(
-            StackStatusFilter=list(LIVE_STACK_STATUSES)
-        )
-        for summary in page.get("StackSummaries", [])
-        if summary.get("StackStatus") != "DELETE_COMPLETE"
-    ]
+    summaries = live_stacks(cloudformation)
     summaries.sort(key=lambda s: str(s["StackName"]))
     stacks: list[str] = []
     resources: list[ShareResource] = []

@@ -16,6 +16,10 @@ WORKSPACES_OPERATIONS = (GRANT_OR_REVOKE, DESCRIBE_PERMISSIONS)
 DESCRIBE_STACKS = "DescribeStacks"
 LIST_STACK_RESOURCES = "ListStackResources"
 CLOUDFORMATION_OPERATIONS = (DESCRIBE_STACKS, LIST_STACK_RESOURCES)
+# CloudFormation: before a revoke, the organization share reads the account and Region's other
+# stacks for a per-pair resource declaring the pair (ListStacks has no resource-level
+# permission).
+LIST_STACKS = "ListStacks"
 
 # Organizations (the organization share): the accounts and child OUs of an OU or root.
 LIST_ACCOUNTS_FOR_PARENT = "ListAccountsForParent"

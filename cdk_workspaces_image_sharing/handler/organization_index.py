@@ -29,6 +29,7 @@ import organization_accounts  # noqa: E402
 import share_ledger  # noqa: E402
 import stack_resources  # noqa: E402
 import workspaces_api  # noqa: E402
+from image_account_pair import RESOURCE_TYPE as PAIR_RESOURCE_TYPE  # noqa: E402
 from organization_share import (  # noqa: E402
     CONFIGURATION_ID_KEY,
     LEDGER_TABLE_ENV,
@@ -81,10 +82,14 @@ except Exception as init_error:
 def _services(stack_id: str, logical_id: str, role_arn: str | None, context: Any) -> Services:
     assert _LEDGER is not None
 
+    others = stack_resources.OtherStacks(_CLOUDFORMATION, stack_id, PAIR_RESOURCE_TYPE)
+
     def held_elsewhere(pair_physical_id: str) -> str | None:
+        """Another live resource of this stack, or of another stack of the account and Region
+        (read only once a revoke is due), declaring the pair."""
         return stack_resources.other_live_holder(
             _CLOUDFORMATION, stack_id, logical_id, pair_physical_id
-        )
+        ) or others.holder(pair_physical_id)
 
     remaining = context.get_remaining_time_in_millis() / 1000
     return Services(

@@ -139,3 +139,95 @@ def other_live_holder(
         return _live_holder(listing, physical_id, logical_id)
     except (ClientError, BotoCoreError, ResponseParserError) as error:
         raise StackUnreadable(f"{type(error).__name__}: {error}") from error
+
+
+# Every stack status but DELETE_COMPLETE (ListStacks keeps deleted stacks for 90 days).
+LIVE_STACK_STATUSES = (
+    "CREATE_IN_PROGRESS",
+    "CREATE_FAILED",
+    "CREATE_COMPLETE",
+    "ROLLBACK_IN_PROGRESS",
+    "ROLLBACK_FAILED",
+    "ROLLBACK_COMPLETE",
+    "DELETE_IN_PROGRESS",
+    "DELETE_FAILED",
+    "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    "UPDATE_COMPLETE",
+    "UPDATE_FAILED",
+    "UPDATE_ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_FAILED",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "REVIEW_IN_PROGRESS",
+    "IMPORT_IN_PROGRESS",
+    "IMPORT_COMPLETE",
+    "IMPORT_ROLLBACK_IN_PROGRESS",
+    "IMPORT_ROLLBACK_FAILED",
+    "IMPORT_ROLLBACK_COMPLETE",
+)
+
+
+def live_stacks(client: Any) -> list[dict[str, Any]]:
+    """Every stack of the account and Region that is not deleted (ListStacks, every page),
+    nested stacks included, as its summaries."""
+    return [
+        summary
+        for page in client.get_paginator("list_stacks").paginate(
+            StackStatusFilter=list(LIVE_STACK_STATUSES)
+        )
+        for summary in page.get("StackSummaries", [])
+        if summary.get("StackStatus") != "DELETE_COMPLETE"
+    ]
+
+
+def live_resources(client: Any, stack_ref: str) -> list[dict[str, Any]]:
+    """The resources of one stack that hold a physical ID and are not being deleted
+    (ListStackResources, every page), as their summaries."""
+    return [
+        summary
+        for page in client.get_paginator("list_stack_resources").paginate(StackName=stack_ref)
+        for summary in page.get("StackResourceSummaries", [])
+        if summary.get("PhysicalResourceId")
+        and not str(summary.get("ResourceStatus", "")).startswith("DELETE_")
+    ]
+
+
+class OtherStacks:
+    """Which resource of another live stack of the account and Region declares a physical ID:
+    read once, on the first question (ListStacks, then ListStackResources of each), so a run
+    with nothing to revoke reads nothing. Only resources of ``resource_type`` count."""
+
+    def __init__(self, client: Any, own_stack_id: str, resource_type: str) -> None:
+        self._client = client
+        self._own = own_stack_id
+        self._type = resource_type
+        self._holders: dict[str, str] | None = None
+
+    def holder(self, physical_id: str) -> str | None:
+        """``<stack>/<logical ID>`` of a resource of another stack holding ``physical_id``, or
+        None. Raises StackUnreadable when CloudFormation cannot be read."""
+        if self._holders is None:
+            self._holders = self._read()
+        return self._holders.get(physical_id)
+
+    def _read(self) -> dict[str, str]:
+        holders: dict[str, str] = {}
+        try:
+            for stack in live_stacks(self._client):
+                if stack.get("StackId") == self._own:
+                    continue
+                name = str(stack["StackName"])
+                try:
+                    resources = live_resources(self._client, str(stack["StackId"]))
+                except ClientError as error:
+                    if "does not exist" in str(error):  # deleted since ListStacks
+                        continue
+                    raise
+                for summary in resources:
+                    if summary.get("ResourceType") == self._type:
+                        physical_id = str(summary["PhysicalResourceId"])
+                        holders.setdefault(physical_id, f"{name}/{summary['LogicalResourceId']}")
+        except (ClientError, BotoCoreError, ResponseParserError) as error:
+            raise StackUnreadable(f"{type(error).__name__}: {error}") from error
+        return holders

@@ -15,6 +15,7 @@ from rehearsal.faults import Fault
 from rehearsal.local_aws import LocalAws, create_image, shared_accounts
 from tests.support.organization_function import OrganizationFunction, organization_function
 from tests.support.organizations import SampleOrganization, build_sample_organization
+from tests.support.stacks import hand_set_stack
 from tests.support.values import GRANT
 
 SMALL = {"": 1, "Team": 4, "Team/Sub": 2, "Elsewhere": 2}
@@ -299,3 +300,27 @@ def test_a_create_whose_every_account_is_refused_fails(
     created = function.send("Create", props(function, [sample.ou_ids["Team/Sub"]]))
     assert created.status == "FAILED" and "2 refused" in created.reason
     assert function.shared() == set()
+
+
+def test_a_pair_another_stack_declares_is_kept_and_other_stacks_are_read_only_to_revoke(
+    aws: LocalAws, function: OrganizationFunction, sample: SampleOrganization
+) -> None:
+    """A WorkspaceImagePermission of another stack, made after the organization share granted
+    the pair: when the account leaves the OU, the scheduled run keeps it."""
+    config = props(function, [sample.ou_ids["Team"]])
+    function.send("Create", config)
+    leaver, other_leaver = sample.accounts["Team"][:2]
+    other = hand_set_stack(aws, "PerPairSharing", "UPDATE_COMPLETE")
+    other.hold("Share", f"{function.image_id}/{leaver}")
+    aws.faults.calls.clear()
+    function.scheduled_run(config)  # nothing to revoke: no other stack is read
+    assert aws.faults.calls["ListStacks"] == 0
+    for account in (leaver, other_leaver):
+        aws.client("organizations").move_account(
+            AccountId=account,
+            SourceParentId=sample.ou_ids["Team"],
+            DestinationParentId=sample.ou_ids["Elsewhere"],
+        )
+    function.scheduled_run(config)
+    assert leaver in function.shared() and other_leaver not in function.shared()
+    assert aws.faults.calls["ListStacks"] == 1  # one listing for the run's two revokes
