@@ -215,8 +215,8 @@ def _abandoned(ledger: ShareLedger, besides: str | None = None) -> _Abandoned:
             holders = record.holders & gone
             releases += [(image_id, account, c) for c in sorted(holders)]
             revocable += bool(holders) and record.holders <= gone and record.origin == GRANTED
-    configurations = [(i, c) for i, cs in sorted(by_image.items()) for c in sorted(cs)]
-    return _Abandoned(configurations, releases, revocable)
+    deleted = [(i, c) for i, cs in sorted(by_image.items()) for c in sorted(cs)]
+    return _Abandoned(deleted, releases, revocable)
 
 
 def _release_abandoned(
