@@ -25,6 +25,7 @@ from cdk_workspaces_image_sharing.handler.organization_share import (
     FUNCTION_CONSTRUCT_ID,
     LEDGER_CONSTRUCT_ID,
     LEDGER_TABLE_ENV,
+    SERVICE_TIMEOUT_SECONDS,
 )
 from cdk_workspaces_image_sharing.handler.share_ledger import EXPIRES_ATTRIBUTE
 from cdk_workspaces_image_sharing.handler_asset import PAIR_ONLY_MODULES
@@ -37,7 +38,7 @@ ORGANIZATION_HANDLER = "organization_index.handler"
 ORGANIZATION_FUNCTION_TIMEOUT = Duration.minutes(15)
 # Longer than the function may run, so crhelper's FAILED answer always arrives first, with
 # room for an event Lambda starts late (function_parts.async_event_age).
-ORGANIZATION_SERVICE_TIMEOUT = Duration.minutes(20)
+ORGANIZATION_SERVICE_TIMEOUT = Duration.seconds(SERVICE_TIMEOUT_SECONDS)
 # The management account's reader role trusts roles of the image account named with this
 # prefix (IAM refuses a trust policy naming a role that does not exist yet).
 ROLE_NAME_PREFIX = "WorkspaceImageOrgShare-"

@@ -49,8 +49,8 @@ def _role_trust(role_arn: str) -> dict[str, Any] | None:
 
 
 def _conditions_hold(conditions: dict[str, Any], principal_arn: str) -> bool:
-    for operator, tests in conditions.items():
-        matcher = _MATCHERS.get(operator)
+    for condition, tests in conditions.items():
+        matcher = _MATCHERS.get(condition)
         if matcher is None:
             return False
         for key, patterns in tests.items():

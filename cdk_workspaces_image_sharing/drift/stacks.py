@@ -112,10 +112,12 @@ def _deleted_configuration_pairs(stack_name: str, ledger: Any) -> list[ShareReso
     """The pairs deleted configurations of the stack's organization shares still hold (their
     ledger's record, which no resource of the stack names any more)."""
     found = []
-    for configuration_id in ledger.deleted_configurations():
+    for entry in ledger.deleted_configurations():
+        configuration_id = entry.config_id
         image_id = image_of_configuration(configuration_id)
         if image_id is None:
             continue
+        # Everything it still holds, the pairs whose revoke failed included: left to release.
         for account in sorted(ledger.holdings(image_id, configuration_id)):
             found.append(
                 ShareResource(
@@ -141,7 +143,17 @@ def _organization_pairs(resource: ShareResource, ledger: Any) -> list[ShareResou
             physical_id=ImageAccountPair(image_id, account).physical_id,
             kind=ORGANIZATION_SHARE,
         )
-        for account in sorted(ledger.holdings(image_id, resource.physical_id))
+        for account in sorted(_held(ledger, image_id, resource.physical_id))
+    ]
+
+
+def _held(ledger: Any, image_id: str, configuration_id: str) -> list[str]:
+    """The accounts the configuration wants: what it holds, less the pairs it is revoking
+    (those its next run or Delete revokes; repairing them would grant them back)."""
+    return [
+        account
+        for account, record in ledger.pairs(image_id).items()
+        if configuration_id in record.holders and not record.revoking
     ]
 
 

@@ -137,7 +137,7 @@ def _apply(event: dict[str, Any], context: Any) -> str:
     )
     helper.PhysicalResourceId = configuration_id  # a timed-out run's rollback releases it
     assert _LEDGER is not None
-    rolling_back = event["RequestType"] == "Update" and _rolling_back(stack_id)
+    rolling_back = event["RequestType"] == "Update" and _rolling_back(stack_id, configuration_id)
     properties = _stored_properties(event["ResourceProperties"])
     helper.Data[PROPERTIES_DIGEST_ATTRIBUTE] = stored_form(properties)[1]
     try:
@@ -160,17 +160,22 @@ def _apply(event: dict[str, Any], context: Any) -> str:
     return configuration_id
 
 
-def _rolling_back(stack_id: str) -> bool:
+def _rolling_back(stack_id: str, configuration_id: str) -> bool:
     """Whether CloudFormation is rolling the stack back (its Update is an Update back to the
-    old properties, which must never fail). A stack that cannot be read counts as rolling
-    back: failing an Update back would leave the stack UPDATE_ROLLBACK_FAILED, while a forward
-    Update answered SUCCESS leaves its failure to the summary, the metrics and the next
-    scheduled run."""
+    old properties, which must never fail). When the stack cannot be read, an Update to a
+    configuration already live counts as one (an Update back restores a live configuration;
+    failing it would leave the stack UPDATE_ROLLBACK_FAILED); an Update to a new one fails as
+    a forward Update does (answered SUCCESS, its old configuration's cleanup would revoke what
+    it could not grant)."""
     try:
         return stack_resources.stack_status(_CLOUDFORMATION, stack_id) == UPDATE_ROLLING_BACK
     except stack_resources.StackUnreadable as error:
-        logger.warning("could not read the stack's status (%s): never failing this Update", error)
-        return True
+        assert _LEDGER is not None
+        live = _LEDGER.is_live(configuration_id)
+        logger.warning(
+            "could not read the stack's status (%s); configuration live: %s", error, live
+        )
+        return live
 
 
 @helper.create

@@ -62,6 +62,11 @@ LEDGER_CONSTRUCT_ID = "Ledger"
 LEDGER_LOGICAL_ID_PREFIX = FUNCTION_CONSTRUCT_ID + LEDGER_CONSTRUCT_ID
 
 DEFAULT_MAX_REVOCATIONS_PER_RUN = 10
+# The custom resource's ServiceTimeout: CloudFormation waits no longer for an answer.
+SERVICE_TIMEOUT_SECONDS = 20 * 60
+# A configuration whose Delete began longer ago than this has no event of its own to come (the
+# Delete ended, or CloudFormation stopped waiting for it): other runs release what it holds.
+ABANDONED_AFTER_SECONDS = SERVICE_TIMEOUT_SECONDS
 
 # The Organizations API reference's patterns for an OU ID and a root ID (used with fullmatch).
 OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")

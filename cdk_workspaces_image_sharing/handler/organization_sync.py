@@ -28,9 +28,14 @@ from typing import Any
 import organization_accounts
 import workspaces_api
 from image_account_pair import ImageAccountPair
-from organization_share import OrganizationShareConfig, image_of_configuration, wanted_accounts
+from organization_share import (
+    ABANDONED_AFTER_SECONDS,
+    OrganizationShareConfig,
+    image_of_configuration,
+    wanted_accounts,
+)
 from pacing import Pacer
-from share_ledger import GRANTED, RequestAlreadyProcessed, ShareLedger
+from share_ledger import GRANTED, DeletedConfiguration, RequestAlreadyProcessed, ShareLedger
 
 logger = logging.getLogger(__name__)
 
@@ -163,10 +168,11 @@ def share_with_organization(
 def stop_sharing_with_organization(
     image_id: str, configuration_id: str, services: Services, request_id: str | None = None
 ) -> RunSummary:
-    """Release everything the configuration holds (a CloudFormation Delete: not bounded),
-    then what other deleted configurations still hold. A redelivered Delete of a
-    configuration that is live again changes nothing. Any failure is recorded in the
-    summary."""
+    """Release everything the configuration holds (a CloudFormation Delete: not bounded). A
+    redelivered Delete of a configuration that is live again changes nothing. Any failure is
+    recorded in the summary. Then, best effort, release what configurations abandoned long
+    ago still hold (``release_abandoned``: its failures are reported on their own, never this
+    Delete's)."""
     summary = RunSummary("Delete", configuration_id, image_id)
     try:
         services.ledger.mark_deleted(configuration_id, request_id)
@@ -180,62 +186,84 @@ def stop_sharing_with_organization(
         for account in sorted(services.ledger.holdings(image_id, configuration_id)):
             _release(image_id, account, configuration_id, services, summary, scheduled=False)
         if not services.ledger.holdings(image_id, configuration_id):
-            services.ledger.drop_deleted(configuration_id)
-        abandoned = _abandoned(services.ledger, besides=configuration_id)
-        _release_abandoned(abandoned, services, summary, scheduled=False)
+            for entry in services.ledger.deleted_configurations():
+                if entry.config_id == configuration_id:
+                    services.ledger.drop_deleted(entry)
     except Exception as error:
         summary.fail(f"run stopped: {type(error).__name__}: {error}")
+        return summary
+    sweep = RunSummary("Abandoned", configuration_id, image_id)
+    try:
+        release_abandoned(services, sweep, budget=None)
+    except Exception as error:
+        sweep.fail(f"run stopped: {type(error).__name__}: {error}")
+    if sweep.revoked or sweep.kept or sweep.failed:
+        sweep.report()
     return summary
 
 
 @dataclass(frozen=True)
-class _Abandoned:
-    """What deleted configurations still hold: their (image, configuration), the (image,
-    account, configuration) releases, and how many pairs those would really revoke."""
+class _AbandonedPair:
+    """One pair deleted configurations hold: its holders among them, and whether releasing
+    them all revokes it (no live holder, granted by this tool)."""
 
-    configurations: list[tuple[str, str]]
-    releases: list[tuple[str, str, str]]
-    revocable: int
+    image_id: str
+    account: str
+    configurations: tuple[str, ...]
+    revokes: bool
 
 
-def _abandoned(ledger: ShareLedger, besides: str | None = None) -> _Abandoned:
-    """The pairs held by configurations CloudFormation deleted, or gave up deleting (its
-    cleanup Delete failed three times), which no later event of theirs will release (those of
-    ``besides``, the configuration a Delete has just released, aside)."""
-    by_image: dict[str, list[str]] = {}
-    for configuration_id in ledger.deleted_configurations():
-        image_id = image_of_configuration(configuration_id)
-        if image_id is not None and configuration_id != besides:
-            by_image.setdefault(image_id, []).append(configuration_id)
-    releases: list[tuple[str, str, str]] = []
-    revocable = 0
-    for image_id, configurations in sorted(by_image.items()):
-        gone = set(configurations)
+def _abandoned(
+    ledger: ShareLedger, now: float
+) -> tuple[list[DeletedConfiguration], list[_AbandonedPair]]:
+    """The deleted configurations whose Delete began more than ``ABANDONED_AFTER_SECONDS``
+    ago (CloudFormation deleted them, or gave up deleting them: no event of theirs will come
+    again), and the pairs they still hold."""
+    deleted = [
+        d
+        for d in ledger.deleted_configurations()
+        if now - d.deleted_at > ABANDONED_AFTER_SECONDS and image_of_configuration(d.config_id)
+    ]
+    by_image: dict[str, set[str]] = {}
+    for entry in deleted:
+        by_image.setdefault(str(image_of_configuration(entry.config_id)), set()).add(
+            entry.config_id
+        )
+    pairs: list[_AbandonedPair] = []
+    for image_id, gone in sorted(by_image.items()):
         for account, record in sorted(ledger.pairs(image_id).items()):
             holders = record.holders & gone
-            releases += [(image_id, account, c) for c in sorted(holders)]
-            revocable += bool(holders) and record.holders <= gone and record.origin == GRANTED
-    deleted = [(i, c) for i, cs in sorted(by_image.items()) for c in sorted(cs)]
-    return _Abandoned(deleted, releases, revocable)
+            if holders:
+                revokes = record.holders <= gone and record.origin == GRANTED
+                pairs.append(_AbandonedPair(image_id, account, tuple(sorted(holders)), revokes))
+    return deleted, pairs
 
 
-def _release_abandoned(
-    abandoned: _Abandoned, services: Services, summary: RunSummary, *, scheduled: bool
-) -> None:
-    """Release what deleted configurations hold; forget those that then hold nothing."""
-    for image_id, account, configuration_id in abandoned.releases:
-        _release(
-            image_id,
-            account,
-            configuration_id,
-            services,
-            summary,
-            scheduled=scheduled,
-            require_deleted=True,
-        )
-    for image_id, configuration_id in abandoned.configurations:
-        if not services.ledger.holdings(image_id, configuration_id):
-            services.ledger.drop_deleted(configuration_id)
+def release_abandoned(services: Services, summary: RunSummary, *, budget: int | None) -> None:
+    """Release what abandoned configurations hold, revoking at most ``budget`` shares (None:
+    no bound; the rest wait for a later run and count as withheld); then forget those that
+    hold nothing any more."""
+    deleted, pairs = _abandoned(services.ledger, services.clock())
+    for pair in pairs:
+        if pair.revokes and budget is not None:
+            if budget <= 0:
+                summary.withheld += 1
+                continue
+            budget -= 1
+        for configuration_id in pair.configurations:
+            _release(
+                pair.image_id,
+                pair.account,
+                configuration_id,
+                services,
+                summary,
+                scheduled=budget is not None,
+                require_deleted=True,
+            )
+    for entry in deleted:
+        image_id = str(image_of_configuration(entry.config_id))
+        if not services.ledger.holdings(image_id, entry.config_id):
+            services.ledger.drop_deleted(entry)
 
 
 def _share(
@@ -278,14 +306,15 @@ def _share(
         return
     stale = services.ledger.holdings(config.image_id, configuration_id) - wanted
     pairs = services.ledger.pairs(config.image_id)
-    abandoned = _abandoned(services.ledger)
-    # Only what this configuration alone holds and granted, and what deleted configurations
-    # alone hold and granted, would be revoked: the bound counts those (releasing the rest
-    # changes nothing in WorkSpaces).
-    revocable = abandoned.revocable + sum(
+    gone = {d.config_id for d in services.ledger.deleted_configurations()}
+    # Only what this configuration and deleted ones alone hold, and this tool granted, would
+    # be revoked: the bound counts those (releasing the rest changes nothing in WorkSpaces).
+    revocable = sum(
         1
         for a in stale
-        if a in pairs and pairs[a].holders == {configuration_id} and pairs[a].origin == GRANTED
+        if a in pairs
+        and pairs[a].holders <= {configuration_id} | gone
+        and pairs[a].origin == GRANTED
     )
     if revocable > config.max_revocations_per_run:
         summary.withheld = revocable
@@ -296,7 +325,8 @@ def _share(
         return
     for account in sorted(stale):
         _release(config.image_id, account, configuration_id, services, summary, scheduled=True)
-    _release_abandoned(abandoned, services, summary, scheduled=True)
+    # What abandoned configurations hold: within what the bound leaves, the rest later.
+    release_abandoned(services, summary, budget=config.max_revocations_per_run - revocable)
 
 
 def _grant(

@@ -46,8 +46,8 @@ How a caller uses it:
   pair was wanted again while the revoke was in flight, so the caller grants it back. When the
   pair must stay shared for another reason (another resource declares it), ``forget()``.
 - CloudFormation events call ``mark_live()`` before their first ``want(scheduled=False)``; a
-  Delete calls ``mark_deleted()`` before it releases ``holdings()``. A scheduled ``want()``
-  checks in the same transaction that the configuration is live, so a run that overlaps the
+  Delete calls ``mark_deleted()`` before it releases ``holdings()``. Every ``want()`` checks
+  in the same transaction that the configuration is live, so a run that overlaps the
   Delete cannot add a holder after the Delete released the pair; a release of a deleted
   configuration's pairs by another configuration's run checks that it is still deleted.
 
@@ -155,7 +155,7 @@ class WantResult:
     ``outcome``: ``created`` (first holder, or the first since this tool revoked it),
     ``joined`` (added to the holders, or made a vanished ``pre-existing`` pair ``granted``),
     ``reclaimed`` (added to a pair being revoked: the revoke is called off), ``held`` (already
-    a holder: nothing written) or ``skipped`` (a scheduled run for a configuration that is not
+    a holder: nothing written) or ``skipped`` (a run for a configuration that is not
     live: nothing written). ``must_grant``: the pair is this tool's (``granted``) and may not
     be shared now, so the caller grants it.
     """
@@ -200,6 +200,14 @@ class ReleaseResult:
     @property
     def reason(self) -> str:
         return f"{self.outcome} ({self.origin}){': revoke now' if self.must_revoke else ''}"
+
+
+@dataclass(frozen=True)
+class DeletedConfiguration:
+    """A configuration among the deleted ones, and when its last Delete began."""
+
+    config_id: str
+    deleted_at: float
 
 
 @dataclass(frozen=True)
@@ -326,20 +334,28 @@ class ShareLedger:
         """Whether the configuration is marked live (never marked: False)."""
         return self._state(config_id) == LIVE
 
-    def deleted_configurations(self) -> list[str]:
-        """The configurations marked deleted that may still hold pairs (every page)."""
+    def deleted_configurations(self) -> list[DeletedConfiguration]:
+        """The configurations marked deleted that may still hold pairs, with when (every
+        page)."""
         return [
-            str(item["sk"]["S"])
-            for item in self._query(DELETED_CONFIGURATIONS_KEY, ProjectionExpression="sk")
+            DeletedConfiguration(
+                str(item["sk"]["S"]), float(item.get("deleted_at", {}).get("N", 0))
+            )
+            for item in self._query(DELETED_CONFIGURATIONS_KEY)
         ]
 
-    def drop_deleted(self, config_id: str) -> None:
-        """Forget a deleted configuration that holds nothing any more (unless it is live
-        again, which has forgotten it already)."""
-        _require(config_id=config_id)
-        with_key = self._deleted_entry("Delete", config_id)
+    def drop_deleted(self, deleted: DeletedConfiguration) -> None:
+        """Forget a deleted configuration that holds nothing any more, unless it is live again
+        (which forgot it already) or was deleted again since ``deleted`` was read."""
+        _require(config_id=deleted.config_id)
+        with_key = self._deleted_entry("Delete", deleted.config_id)
+        with_key["Delete"].update(
+            ConditionExpression="#d = :d",
+            ExpressionAttributeNames={"#d": "deleted_at"},
+            ExpressionAttributeValues={":d": _n(deleted.deleted_at)},
+        )
         try:
-            self._write(with_key, (config_id, DELETED))
+            self._write(with_key, (deleted.config_id, DELETED))
         except _NotInState:
             return
         except _Refused:
@@ -435,9 +451,11 @@ class ShareLedger:
         ``already_shared``: WorkSpaces listed the account for the image, in a read that started
         at ``listed_at`` (``clock()`` time; None: just now). A new pair is ``pre-existing`` if
         so, else ``granted``; but a pair this tool revoked after that read started, or is
-        revoking, is this tool's to grant whatever the read said. With ``scheduled``, the write
-        is a transaction that also checks that the configuration is live; when it is not,
-        nothing is written and the result is ``skipped``.
+        revoking, is this tool's to grant whatever the read said. The write is a transaction
+        that also checks that the configuration is live (its Delete may have begun since the
+        caller's run did); when it is not, nothing is written and the result is ``skipped``.
+        ``scheduled`` (which trigger wants it) no longer changes anything: every want is
+        checked alike.
         """
         _require(image_id=image_id, account_id=account_id, config_id=config_id)
         key = _pair_key(image_id, account_id)
@@ -470,13 +488,13 @@ class ShareLedger:
                 origin = GRANTED if take_over else pair.origin
                 must_grant = origin == GRANTED and not already_shared
                 if config_id in pair.holders and not take_over:
-                    if scheduled and not self.is_live(config_id):
+                    if not self.is_live(config_id):
                         return WantResult("skipped", None, must_grant=False)
                     return WantResult("held", origin, must_grant=must_grant)
                 outcome = "joined"
                 write = self._update(key, pair, "SET #o = :o ADD #h :c", config_id, origin)
             try:
-                self._write(write, (config_id, LIVE) if scheduled else None)
+                self._write(write, (config_id, LIVE))
             except _NotInState:
                 return WantResult("skipped", None, must_grant=False)
             except _Refused:
@@ -617,9 +635,12 @@ class ShareLedger:
     # Writes.
 
     def _deleted_entry(self, kind: str, config_id: str) -> dict[str, Any]:
-        """A transaction's Put or Delete of the configuration's entry among the deleted ones."""
-        place = "Key" if kind == "Delete" else "Item"
-        return {kind: {"TableName": self.table_name, place: _deleted_key(config_id)}}
+        """A transaction's Put (dated now) or Delete of the configuration's entry among the
+        deleted ones."""
+        if kind == "Delete":
+            return {"Delete": {"TableName": self.table_name, "Key": _deleted_key(config_id)}}
+        item = {**_deleted_key(config_id), "deleted_at": _n(round(self._clock(), 3))}
+        return {"Put": {"TableName": self.table_name, "Item": item}}
 
     def _create(self, key: dict[str, Any], config_id: str, origin: str) -> dict[str, Any]:
         item = {**key, "holders": {"SS": [config_id]}, "origin": _s(origin), "version": _n(1)}

@@ -40,6 +40,20 @@ def ledger(aws: LocalAws, function: OrganizationFunction) -> Any:
     return function.modules["share_ledger"].ShareLedger(aws.client("dynamodb"), function.table)
 
 
+def time_passes(aws: LocalAws, function: OrganizationFunction, seconds: float) -> None:
+    """The ledger's deleted configurations were deleted ``seconds`` earlier than recorded."""
+    dynamodb = aws.client("dynamodb")
+    for item in dynamodb.query(
+        TableName=function.table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "DELETED"}},
+    )["Items"]:
+        earlier = float(item["deleted_at"]["N"]) - seconds
+        dynamodb.put_item(
+            TableName=function.table, Item={**item, "deleted_at": {"N": str(earlier)}}
+        )
+
+
 def stop_after(function: OrganizationFunction, calls: int) -> None:
     """The run's pacer refuses its call number ``calls + 1`` (the Timeout is near), once."""
     pacing = function.modules["pacing"]
@@ -164,6 +178,9 @@ def test_pairs_of_a_cleanup_cloudformation_gave_up_on_are_released_by_the_next_r
         assert cleanup.status == "FAILED"
     aws.faults.clear()
     assert function.shared() == set(sample.accounts["Team/Sub"])  # image X, untracked by CFN
+    function.scheduled_run(new)  # A's Delete may still be running: its pairs are left to it
+    assert function.shared() == set(sample.accounts["Team/Sub"])
+    time_passes(aws, function, 1_200)  # past the ServiceTimeout: no event of A's will come
     function.scheduled_run(new)
     assert function.shared() == set()
     assert shared_accounts(aws, image_y) == set(sample.accounts["Team/Sub"])
@@ -215,7 +232,7 @@ def _moves_into_b(aws: LocalAws, function: OrganizationFunction, sample: SampleO
     created = function.send("Create", a)
     b = props(function, [sample.ou_ids["Elsewhere"]])
     assert function.send("Create", b).status == "SUCCESS"
-    mover = sample.accounts["Team/Sub"][0]
+    mover = min(sample.accounts["Team/Sub"])  # A's Delete releases it first
     aws.client("organizations").move_account(
         AccountId=mover,
         SourceParentId=sample.ou_ids["Team/Sub"],
@@ -324,3 +341,36 @@ def test_a_pair_another_stack_declares_is_kept_and_other_stacks_are_read_only_to
     function.scheduled_run(config)
     assert leaver in function.shared() and other_leaver not in function.shared()
     assert aws.faults.calls["ListStacks"] == 1  # one listing for the run's two revokes
+
+
+def test_a_delete_succeeds_whatever_an_abandoned_configuration_leaves_undone(
+    aws: LocalAws, function: OrganizationFunction, sample: SampleOrganization
+) -> None:
+    """Y was given up on long ago and its revoke is still refused; A's Delete releases A's
+    pairs and answers SUCCESS: Y's work is reported on its own, not as A's failure."""
+    y = props(function, [sample.ou_ids["Team/Sub"]])
+    y_created = function.send("Create", y)
+    revoke = '"AllowCopyImage": false'
+    aws.faults.inject(
+        Fault(GRANT, "error", error_code="AccessDeniedException", times=100, body_contains=revoke)
+    )
+    assert function.send("Delete", y, physical_id=y_created.physical_id).status == "FAILED"
+    time_passes(aws, function, 1_200)
+    a = props(function, [sample.ou_ids["Elsewhere"]])
+    a_created = function.send("Create", a)
+    aws.faults.clear()
+    aws.faults.inject(
+        Fault(
+            GRANT,
+            "error",
+            error_code="AccessDeniedException",
+            times=100,
+            body_contains=f'{revoke}, "SharedAccountId": "{sample.accounts["Team/Sub"][0]}"',
+        )
+    )
+    deleted = function.send("Delete", a, physical_id=a_created.physical_id)
+    assert deleted.status == "SUCCESS", deleted.reason
+    assert function.shared() == {sample.accounts["Team/Sub"][0]}  # Y's refused one, recorded
+    assert ledger(aws, function).holdings(function.image_id, y_created.physical_id) == {
+        sample.accounts["Team/Sub"][0]
+    }

@@ -22,6 +22,7 @@ ACCOUNT = "111122223333"
 CONFIG_A = "OrgShare-A/9f86d081#1"
 CONFIG_B = "OrgShare-B/60303ae2#1"
 CONFIG_C = "OrgShare-C/fd61a03a#2"
+CONFIG_D = "OrgShare-D/4e07408c#3"  # never marked live
 PAIR_KEY = (f"PAIR#{IMAGE}", ACCOUNT)
 
 
@@ -37,7 +38,20 @@ def dynamodb(aws: LocalAws) -> Any:
 
 @pytest.fixture
 def table(dynamodb: Any) -> str:
-    return create_ledger_table(dynamodb)
+    """A ledger table whose configurations A, B and C are live (a CloudFormation event marked
+    them so before wanting anything), unless a test says otherwise."""
+    name = create_ledger_table(dynamodb)
+    for config_id in (CONFIG_A, CONFIG_B, CONFIG_C):
+        dynamodb.put_item(
+            TableName=name,
+            Item={
+                "pk": {"S": f"CONFIG#{config_id}"},
+                "sk": {"S": "CONFIG"},
+                "state": {"S": "live"},
+                "version": {"N": "1"},
+            },
+        )
+    return name
 
 
 @pytest.fixture
@@ -82,14 +96,14 @@ def writes(aws: LocalAws) -> int:
 
 
 def test_configuration_state_is_marked_and_read(ledger: Any, dynamodb: Any, table: str) -> None:
-    assert not ledger.is_live(CONFIG_A)  # never marked
-    ledger.mark_live(CONFIG_A)
-    assert ledger.is_live(CONFIG_A)
-    ledger.mark_deleted(CONFIG_A)
-    assert not ledger.is_live(CONFIG_A)
-    ledger.mark_live(CONFIG_A)  # a configuration can come back (an Update back to it)
-    assert ledger.is_live(CONFIG_A) and not ledger.is_live(CONFIG_B)
-    item = table_items(dynamodb, table)[(f"CONFIG#{CONFIG_A}", "CONFIG")]
+    assert not ledger.is_live(CONFIG_D)  # never marked
+    ledger.mark_live(CONFIG_D)
+    assert ledger.is_live(CONFIG_D)
+    ledger.mark_deleted(CONFIG_D)
+    assert not ledger.is_live(CONFIG_D)
+    ledger.mark_live(CONFIG_D)  # a configuration can come back (an Update back to it)
+    assert ledger.is_live(CONFIG_D) and not ledger.is_live("OrgShare-E/never#4")
+    item = table_items(dynamodb, table)[(f"CONFIG#{CONFIG_D}", "CONFIG")]
     assert item["state"] == {"S": "live"} and version(item) == 3
 
 
@@ -319,8 +333,8 @@ def test_a_want_made_between_another_wants_read_and_write_is_not_lost(
     item = pair_item(dynamodb, table)
     assert holders(item) == {CONFIG_A, CONFIG_B, CONFIG_C}  # B's update survived
     assert version(item) == 3
-    write = "transact_write_items" if scheduled else "update_item"
-    assert client.count(write) == 2 and client.count("get_item") >= 2  # refused, read, retried
+    # Every want is a transaction that checks the configuration is live.
+    assert client.count("transact_write_items") == 2 and client.count("get_item") >= 2
 
 
 def test_two_first_wants_at_once_both_end_up_holders(
@@ -335,7 +349,7 @@ def test_two_first_wants_at_once_both_end_up_holders(
     wanted = first.want(IMAGE, ACCOUNT, CONFIG_A, False, scheduled=False)
     # A read no item and put one on attribute_not_exists: refused, it joined B's instead.
     assert (wanted.outcome, wanted.origin, wanted.must_grant) == ("joined", "granted", True)
-    assert client.count("put_item") == 1 and client.count("update_item") == 1
+    assert client.count("transact_write_items") == 2  # the refused create, then the join
     item = pair_item(dynamodb, table)
     assert holders(item) == {CONFIG_A, CONFIG_B} and version(item) == 2
 
@@ -381,15 +395,17 @@ def test_a_write_that_loses_every_attempt_raises_ledger_conflict(
     others = (f"Other-{number}" for number in itertools.count())
     attempts = share_ledger.MAX_ATTEMPTS
     sleeps: list[float] = []
-    client = BeforeWrites(
-        dynamodb,
-        lambda: ledger.want(IMAGE, ACCOUNT, next(others), True, scheduled=False),
-        times=attempts,
-    )
+
+    def another_joins() -> None:
+        other = next(others)
+        ledger.mark_live(other)
+        ledger.want(IMAGE, ACCOUNT, other, True, scheduled=False)
+
+    client = BeforeWrites(dynamodb, another_joins, times=attempts)
     first = share_ledger.ShareLedger(client, table, sleep=sleeps.append)
     with pytest.raises(share_ledger.LedgerConflict, match=f"each of {attempts} attempts"):
         first.want(IMAGE, ACCOUNT, CONFIG_C, True, scheduled=False)
-    assert client.count("update_item") == attempts
+    assert client.count("transact_write_items") == attempts
     assert len(sleeps) == attempts - 1 and all(0 <= wait <= 0.5 for wait in sleeps)
     assert CONFIG_C not in holders(pair_item(dynamodb, table))
     assert issubclass(share_ledger.LedgerConflict, share_ledger.LedgerError)
@@ -462,15 +478,15 @@ def test_a_scheduled_want_of_a_live_configuration_writes_in_one_transaction(
 def test_a_scheduled_want_of_a_configuration_that_is_not_live_writes_nothing(
     ledger: Any, aws: LocalAws, dynamodb: Any, table: str, pair_before: str, marked: str
 ) -> None:
+    config = CONFIG_A if marked == "deleted" else CONFIG_D
     if pair_before == "held by another":
         ledger.want(IMAGE, ACCOUNT, CONFIG_B, False, scheduled=False)
     if pair_before == "held by it, unlisted":  # it would say grant, were the config live
         ledger.want(IMAGE, ACCOUNT, CONFIG_A, False, scheduled=False)
     if marked == "deleted":
-        ledger.mark_live(CONFIG_A)
         ledger.mark_deleted(CONFIG_A)
     before = table_items(dynamodb, table)
-    wanted = ledger.want(IMAGE, ACCOUNT, CONFIG_A, False, scheduled=True)
+    wanted = ledger.want(IMAGE, ACCOUNT, config, False, scheduled=True)
     assert wanted.skipped and not wanted.must_grant
     assert wanted.reason == "configuration not live: skipped"
     assert table_items(dynamodb, table) == before
@@ -524,14 +540,14 @@ def test_a_transaction_conflict_on_a_configuration_mark_is_retried(
     )
     ledger.mark_deleted(CONFIG_A)
     assert aws.faults.calls["TransactWriteItems"] == 2
-    assert ledger.deleted_configurations() == [CONFIG_A]
+    assert [d.config_id for d in ledger.deleted_configurations()] == [CONFIG_A]
 
 
 @pytest.mark.parametrize(
     ("target", "kind", "reason"),
     [
         ("GetItem", "error", "AccessDeniedException"),
-        ("PutItem", "server_error", "InternalFailure"),
+        ("TransactWriteItems", "server_error", "InternalFailure"),
         ("GetItem", "refuse", "ConnectionClosedError"),
     ],
 )
@@ -623,7 +639,7 @@ def test_a_redelivered_request_never_brings_a_deleted_configuration_back(
     ledger.mark_live(CONFIG_A, "create-1")
     ledger.mark_live(CONFIG_A, "create-1")  # redelivered while live: harmless
     ledger.mark_deleted(CONFIG_A, "cleanup-2")
-    assert ledger.deleted_configurations() == [CONFIG_A]
+    assert [d.config_id for d in ledger.deleted_configurations()] == [CONFIG_A]
     with pytest.raises(share_ledger.RequestAlreadyProcessed):
         ledger.mark_live(CONFIG_A, "create-1")
     assert not ledger.is_live(CONFIG_A)
@@ -643,7 +659,7 @@ def test_a_deleted_configurations_pairs_are_released_only_while_it_stays_deleted
     ledger.mark_deleted(CONFIG_A, "delete-2")
     released = ledger.release(IMAGE, ACCOUNT, CONFIG_A, require_deleted=True)
     assert (released.outcome, released.must_revoke) == ("revoking", True)
-    ledger.drop_deleted(CONFIG_A)
+    ledger.drop_deleted(ledger.deleted_configurations()[0])
     assert ledger.deleted_configurations() == []
 
 
@@ -666,3 +682,10 @@ def test_items_written_by_the_previous_release_are_read_as_they_were_meant(
     ledger.mark_deleted(CONFIG_A, "delete-1")
     released = ledger.release(IMAGE, ACCOUNT, CONFIG_A)
     assert (released.outcome, released.must_revoke, released.version) == ("revoking", True, 4)
+
+
+def test_a_want_of_any_trigger_for_a_deleted_configuration_writes_nothing(ledger: Any) -> None:
+    """A redelivered Create whose wants come after its rollback Delete began."""
+    ledger.mark_deleted(CONFIG_A, "rollback-delete")
+    assert ledger.want(IMAGE, ACCOUNT, CONFIG_A, False, scheduled=False).skipped
+    assert ledger.holdings(IMAGE, CONFIG_A) == set()

@@ -75,6 +75,12 @@ class Release:
 
 
 @dataclass(frozen=True)
+class Deleted:
+    config_id: str
+    deleted_at: float
+
+
+@dataclass(frozen=True)
 class Record:
     holders: frozenset[str]
     origin: str
@@ -103,11 +109,12 @@ class FakeLedger:
     def is_live(self, config_id: str) -> bool:
         return config_id in self.live
 
-    def deleted_configurations(self) -> list[str]:
-        return sorted(self.deleted)
+    def deleted_configurations(self) -> list[Deleted]:
+        # Dated long ago: every run may release what they hold.
+        return [Deleted(config_id, 0.0) for config_id in sorted(self.deleted)]
 
-    def drop_deleted(self, config_id: str) -> None:
-        self.deleted.discard(config_id)
+    def drop_deleted(self, entry: Deleted) -> None:
+        self.deleted.discard(entry.config_id)
 
     def want(
         self,
@@ -119,7 +126,7 @@ class FakeLedger:
         scheduled: bool,
         listed_at: float | None = None,
     ) -> Want:
-        if scheduled and config_id not in self.live:
+        if config_id not in self.live:
             return Want(skipped=True, must_grant=False)
         reclaimed = account in self.revoking
         self.revoking.discard(account)
@@ -134,11 +141,13 @@ class FakeLedger:
     def release(
         self, image_id: str, account: str, config_id: str, *, require_deleted: bool = False
     ) -> Release:
-        if require_deleted and config_id not in self.deleted:
-            return Release("skipped", False)
         holders = self.holders.get(account)
         if not holders or config_id not in holders:
             return Release("missing", False)
+        if holders == {config_id} and account in self.revoking:
+            return Release("revoking", True)
+        if require_deleted and config_id not in self.deleted:
+            return Release("skipped", False)
         if holders != {config_id}:
             holders.discard(config_id)
             return Release("left", False)
