@@ -29,6 +29,7 @@ from tests.support.organizations import (
     SampleOrganization,
     build_sample_organization,
     local_client,
+    reader_trust_policy,
     session_for_role,
 )
 
@@ -377,21 +378,7 @@ FUNCTION_ROLE = "arn:aws:iam::123456789012:role/WorkspaceImageOrgShare-us-east-1
 def _reader_role(aws: LocalAws, admin: Any, trusted_prefix: str) -> None:
     """The reader role as WorkspaceImageOrganizationReaderRole makes it: it trusts the image
     account, on condition that the caller is a role whose name starts with the prefix."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                "Action": "sts:AssumeRole",
-                "Condition": {
-                    "ArnLike": {
-                        "aws:PrincipalArn": f"arn:aws:iam::123456789012:role/{trusted_prefix}*"
-                    }
-                },
-            }
-        ],
-    }
+    trust = reader_trust_policy("123456789012", trusted_prefix)
     local_client(aws, admin, "iam").create_role(
         RoleName=READER.rsplit("/", 1)[-1], AssumeRolePolicyDocument=json.dumps(trust)
     )

@@ -13,7 +13,7 @@ from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 from rehearsal import sts_strict
 from rehearsal.faults import Fault
 from rehearsal.local_aws import LocalAws
-from tests.support.organizations import build_sample_organization
+from tests.support.organizations import build_sample_organization, reader_trust_policy
 
 
 def test_a_refused_connection_leaves_no_server_error_behind(
@@ -53,17 +53,7 @@ def test_sts_refuses_a_missing_role_and_one_whose_trust_refuses_the_caller(aws: 
     reader = "arn:aws:iam::123456789012:role/Reader"
     caller = "arn:aws:iam::123456789012:role/WorkspaceImageOrgShare-us-east-1-0a1b2c3d"
     assert sts_strict.refusal(reader, caller) is not None  # no such role
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"ArnLike": {"aws:PrincipalArn": caller.rsplit("-", 4)[0] + "-*"}},
-            }
-        ],
-    }
+    trust = reader_trust_policy("123456789012", "WorkspaceImageOrgShare-")
     aws.client("iam").create_role(RoleName="Reader", AssumeRolePolicyDocument=json.dumps(trust))
     assert sts_strict.refusal(reader, caller) is None
     assert sts_strict.refusal(reader, "arn:aws:iam::123456789012:role/Other") is not None

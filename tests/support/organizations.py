@@ -126,3 +126,23 @@ def local_client(aws: LocalAws, session: boto3.Session, service: str) -> Any:
         verify=aws.ca_bundle,
         config=Config(retries={"total_max_attempts": 1}),
     )
+
+
+def reader_trust_policy(image_account: str, role_name_prefix: str) -> dict[str, Any]:
+    """The trust policy WorkspaceImageOrganizationReaderRole gives its role: the image account,
+    on condition that the caller is a role whose name starts with ``role_name_prefix``."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{image_account}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "ArnLike": {
+                        "aws:PrincipalArn": f"arn:aws:iam::{image_account}:role/{role_name_prefix}*"
+                    }
+                },
+            }
+        ],
+    }
