@@ -252,7 +252,11 @@ def test_a_role_that_cannot_be_assumed_fails_closed(
     faults.inject(Fault("AssumeRole", "error", error_code="AccessDenied"))
     with pytest.raises(org_accounts.OrganizationsReadError) as raised:
         org_accounts.organizations_client(boto3.Session(), READ_ROLE)
-    assert str(raised.value) == f"AssumeRole {READ_ROLE} failed: AccessDenied"
+    # STS answers AccessDenied alike for a missing role and a refusing trust: both are named.
+    assert str(raised.value) == (
+        f"AssumeRole {READ_ROLE} failed: AccessDenied: {org_accounts.ASSUME_ROLE_DENIED_HINT}"
+    )
+    assert raised.value.code == "AccessDenied"
 
 
 @pytest.mark.parametrize(
