@@ -221,12 +221,10 @@ def _scheduled_run(sync: dict[str, Any], context: Any) -> None:
     if LEGACY_PROPERTIES_KEY in sync:
         properties: dict[str, Any] | None = sync[LEGACY_PROPERTIES_KEY]
         configuration_id = _configuration(properties or {}, stack_id, logical_id)[1]
-        live = _LEDGER.is_live(configuration_id)
     else:
         configuration_id = str(sync[CONFIGURATION_ID_KEY])
-        live = _LEDGER.is_live(configuration_id)
         properties = _LEDGER.stored_properties(configuration_id, str(sync[PROPERTIES_DIGEST_KEY]))
-    if not live:
+    if not _LEDGER.is_live(configuration_id):
         logger.info(
             "skipped: configuration %s is not live (not created yet, or deleted)", configuration_id
         )

@@ -213,9 +213,15 @@ class _AbandonedPair:
     revokes: bool
 
 
-def _abandoned(
-    ledger: ShareLedger, now: float
-) -> tuple[list[DeletedConfiguration], list[_AbandonedPair]]:
+@dataclass(frozen=True)
+class _Abandoned:
+    """The abandoned configurations, and the pairs they hold."""
+
+    deleted: list[DeletedConfiguration]
+    pairs: list[_AbandonedPair]
+
+
+def _abandoned(ledger: ShareLedger, now: float) -> _Abandoned:
     """The deleted configurations whose Delete began more than ``ABANDONED_AFTER_SECONDS``
     ago (CloudFormation deleted them, or gave up deleting them: no event of theirs will come
     again), and the pairs they still hold."""
@@ -236,15 +242,22 @@ def _abandoned(
             if holders:
                 revokes = record.holders <= gone and record.origin == GRANTED
                 pairs.append(_AbandonedPair(image_id, account, tuple(sorted(holders)), revokes))
-    return deleted, pairs
+    return _Abandoned(deleted, pairs)
 
 
-def release_abandoned(services: Services, summary: RunSummary, *, budget: int | None) -> None:
-    """Release what abandoned configurations hold, revoking at most ``budget`` shares (None:
-    no bound; the rest wait for a later run and count as withheld); then forget those that
-    hold nothing any more."""
-    deleted, pairs = _abandoned(services.ledger, services.clock())
-    for pair in pairs:
+def release_abandoned(
+    services: Services,
+    summary: RunSummary,
+    *,
+    budget: int | None,
+    abandoned: _Abandoned | None = None,
+) -> None:
+    """Release what abandoned configurations hold (``abandoned``, as read before the run's
+    own releases; read now when None), revoking at most ``budget`` shares (None: no bound;
+    the rest wait for a later run and count as withheld); then forget those that hold nothing
+    any more."""
+    found = abandoned if abandoned is not None else _abandoned(services.ledger, services.clock())
+    for pair in found.pairs:
         if pair.revokes and budget is not None:
             if budget <= 0:
                 summary.withheld += 1
@@ -260,7 +273,7 @@ def release_abandoned(services: Services, summary: RunSummary, *, budget: int | 
                 scheduled=budget is not None,
                 require_deleted=True,
             )
-    for entry in deleted:
+    for entry in found.deleted:
         image_id = str(image_of_configuration(entry.config_id))
         if not services.ledger.holdings(image_id, entry.config_id):
             services.ledger.drop_deleted(entry)
@@ -306,9 +319,11 @@ def _share(
         return
     stale = services.ledger.holdings(config.image_id, configuration_id) - wanted
     pairs = services.ledger.pairs(config.image_id)
-    gone = {d.config_id for d in services.ledger.deleted_configurations()}
-    # Only what this configuration and deleted ones alone hold, and this tool granted, would
-    # be revoked: the bound counts those (releasing the rest changes nothing in WorkSpaces).
+    abandoned = _abandoned(services.ledger, services.clock())
+    gone = {d.config_id for d in abandoned.deleted}
+    # Only what this configuration and abandoned ones alone hold, and this tool granted, would
+    # be revoked: the bound counts those (releasing the rest changes nothing in WorkSpaces);
+    # abandoned pairs this configuration does not hold take what it leaves.
     revocable = sum(
         1
         for a in stale
@@ -326,7 +341,12 @@ def _share(
     for account in sorted(stale):
         _release(config.image_id, account, configuration_id, services, summary, scheduled=True)
     # What abandoned configurations hold: within what the bound leaves, the rest later.
-    release_abandoned(services, summary, budget=config.max_revocations_per_run - revocable)
+    release_abandoned(
+        services,
+        summary,
+        budget=config.max_revocations_per_run - revocable,
+        abandoned=abandoned,
+    )
 
 
 def _grant(
