@@ -4,8 +4,11 @@ Each container is a separate Python 3.13 process (``lambda_python``) whose path 
 asset folder and the runtime's SDK. It imports the handler once (the init phase) and then
 serves invocations one at a time, reusing module state as a warm Lambda container does. The
 runtime's logging is reproduced: a handler on the root logger writing to the function's log,
-so whatever the function logs at the level it sets is captured. An invocation that reaches the
-Timeout is stopped hard, and its container is thrown away.
+so whatever the function logs at the level it sets is captured. Each container runs on the
+stand-in's virtual clock (``lambda_clock``): an invocation starts at the Lambda service's time,
+its sleeps cost no real time, and the context's remaining time and crhelper's timer read that
+clock. An invocation that reaches the Timeout on it is stopped hard, and its container is
+thrown away.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from rehearsal.lambda_python import lambda_python
 # virtualenv is set up (see lambda_python).
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 INIT_TIMEOUT_SECONDS = 30
+STOP_MARGIN_SECONDS = 10.0
 _MARK = "\x1e"  # starts the line a container writes when an invocation ends
 # The Python runtime's log line: level, time, request ID, message (tab-separated).
 LOG_FORMAT = "[%(levelname)s]\t%(asctime)s\t%(aws_request_id)s\t%(name)s\t%(message)s"
@@ -44,9 +48,12 @@ LOG_FORMAT = "[%(levelname)s]\t%(asctime)s\t%(aws_request_id)s\t%(name)s\t%(mess
 # Runs in the container: -S keeps site-packages off sys.path, so only the asset, the SDK and
 # the runtime's context module can be imported, as in Lambda.
 _BOOTSTRAP = """
-import importlib, json, logging, sys, traceback
+import sys
 asset_dir, sdk_dir, runtime_dir, handler, log_format = sys.argv[1:6]
 sys.path[:0] = [asset_dir, sdk_dir, runtime_dir]
+import lambda_clock
+clock = lambda_clock.install()
+import importlib, json, logging, os, threading, traceback
 from lambda_context import LambdaContext
 
 class RequestIdFilter(logging.Filter):
@@ -68,9 +75,30 @@ except Exception:
     print("MARK" + "init-error", flush=True)
     sys.exit(1)
 print("MARK" + "ready", flush=True)
+ending = threading.Lock()
+
+def end(outcome, started, finished):
+    with ending:
+        if finished.is_set():
+            return
+        finished.set()
+        sys.stdout.flush()
+        print("MARK" + outcome + " " + repr(clock.monotonic() - started), flush=True)
+        if outcome == "timeout":  # Lambda stops the invocation there and then
+            os._exit(0)
+
+def watch(deadline, started, finished):
+    if clock.wait_until(deadline, finished):
+        end("timeout", started, finished)
+
 for line in sys.stdin:
     request = json.loads(line)
+    clock.advance_to(request["now"])
     request_ids.request_id = request["request_id"]
+    started, finished = clock.monotonic(), threading.Event()
+    threading.Thread(
+        target=watch, args=(started + request["timeout"], started, finished), daemon=True
+    ).start()
     context = LambdaContext(request["timeout"], aws_request_id=request["request_id"])
     try:
         entry(request["event"], context)
@@ -78,8 +106,7 @@ for line in sys.stdin:
     except Exception:
         traceback.print_exc(file=sys.stdout)
         outcome = "error"
-    sys.stdout.flush()
-    print("MARK" + outcome, flush=True)
+    end(outcome, started, finished)
 """.replace("MARK", repr(_MARK)[1:-1])
 
 
@@ -169,20 +196,29 @@ class _Container:
                 return "".join(log), line[len(_MARK) :].strip()
             log.append(line)
 
-    def invoke(self, event: dict[str, Any], timeout_seconds: float) -> Invocation:
+    def invoke(self, event: dict[str, Any], timeout_seconds: float, now: float) -> Invocation:
         started = time.monotonic()
-        request = {"event": event, "timeout": timeout_seconds, "request_id": str(uuid.uuid4())}
+        request = {
+            "event": event,
+            "timeout": timeout_seconds,
+            "request_id": str(uuid.uuid4()),
+            "now": now,
+        }
         assert self._process.stdin is not None
         try:
             self._process.stdin.write(json.dumps(request) + "\n")
             self._process.stdin.flush()
         except BrokenPipeError:
             return Invocation("error", "container exited", 0.0)
-        log, outcome = self._until_mark(started + timeout_seconds)
+        # The container stops itself at the Timeout on its virtual clock, which runs at least
+        # as fast as real time; this real deadline only catches a container that hangs.
+        log, mark = self._until_mark(started + timeout_seconds + STOP_MARGIN_SECONDS)
+        outcome, _, seconds = mark.partition(" ")
+        elapsed = float(seconds) if seconds else time.monotonic() - started
         if outcome == "timeout":
             self.stop()
             log += f"Task timed out after {timeout_seconds:.2f} seconds\n"
-        return Invocation(outcome, log, time.monotonic() - started)
+        return Invocation(outcome, log, elapsed)
 
     @property
     def alive(self) -> bool:
@@ -221,7 +257,8 @@ class LambdaRuntime:
         if sdk is None:
             sdk = link_runtime_packages(runtime_dir / "sdk")
         # The runtime also provides the context object.
-        shutil.copy(Path(__file__).parent / "lambda_context.py", runtime_dir)
+        for module in ("lambda_context.py", "lambda_clock.py"):
+            shutil.copy(Path(__file__).parent / module, runtime_dir)
         self._command = [
             str(python),
             "-S",
@@ -249,8 +286,9 @@ class LambdaRuntime:
             **self._environment,
         }
 
-    def invoke(self, event: dict[str, Any]) -> Invocation:
-        """Run the handler on ``event`` in an idle container, or a new one."""
+    def invoke(self, event: dict[str, Any], now: float | None = None) -> Invocation:
+        """Run the handler on ``event`` in an idle container, or a new one, starting at
+        ``now`` on the virtual clock (epoch seconds; default: the real time)."""
         with self._lock:
             container = self._idle.pop() if self._idle else None
         if container is None:
@@ -263,7 +301,9 @@ class LambdaRuntime:
             init_log = container.init_log
         else:
             init_log = ""
-        invocation = container.invoke(event, self.timeout_seconds)
+        invocation = container.invoke(
+            event, self.timeout_seconds, time.time() if now is None else now
+        )
         if init_log:
             invocation = Invocation(
                 invocation.outcome, init_log + invocation.log, invocation.seconds
