@@ -112,31 +112,42 @@ class CloudFormationReads:
         """Every registered stack."""
         return list(self._stacks.values())
 
-    def find(self, name_or_id: str) -> ReadableStack:
-        """A stack by ID, or by name among the stacks that are not deleted."""
-        if name_or_id in self._stacks:
-            return self._stacks[name_or_id]
-        for stack in self._stacks.values():
+    def _of(self, account: str | None) -> list[ReadableStack]:
+        return [
+            s
+            for s in self._stacks.values()
+            if account is None or s.stack_id.split(":")[4] == account
+        ]
+
+    def find(self, name_or_id: str, account: str | None = None) -> ReadableStack:
+        """A stack (of ``account``, when given) by ID, or by name among the stacks that are not
+        deleted."""
+        stacks = self._of(account)
+        for stack in stacks:
+            if stack.stack_id == name_or_id:
+                return stack
+        for stack in stacks:
             if stack.name == name_or_id and stack.status != "DELETE_COMPLETE":
                 return stack
         raise CloudFormationError("ValidationError", f"Stack with id {name_or_id} does not exist")
 
-    def answer(self, action: str, params: dict[str, str]) -> str:
-        """The XML body answering ``action``; raises CloudFormationError."""
+    def answer(self, action: str, params: dict[str, str], account: str | None = None) -> str:
+        """The XML body answering ``action`` for a caller in ``account`` (which sees only its
+        own stacks); raises CloudFormationError."""
         if action == "DescribeStacks":
             if params.get("StackName"):
-                stacks = [self.find(params["StackName"])]
+                stacks = [self.find(params["StackName"], account)]
             else:
-                stacks = [s for s in self._stacks.values() if s.status != "DELETE_COMPLETE"]
+                stacks = [s for s in self._of(account) if s.status != "DELETE_COMPLETE"]
             members = "".join(_stack_xml(s, summary=False) for s in stacks)
             return _response(action, f"<Stacks>{members}</Stacks>")
         if action == "ListStacks":
             wanted = {v for k, v in params.items() if k.startswith("StackStatusFilter.member.")}
-            stacks = [s for s in self._stacks.values() if not wanted or s.status in wanted]
+            stacks = [s for s in self._of(account) if not wanted or s.status in wanted]
             members = "".join(_stack_xml(s, summary=True) for s in stacks)
             return _response(action, f"<StackSummaries>{members}</StackSummaries>")
         if action == "ListStackResources":
-            stack = self.find(params.get("StackName", ""))
+            stack = self.find(params.get("StackName", ""), account)
             rows = stack.resource_rows()
             start = int(params.get("NextToken") or 0)
             page = rows[start : start + LIST_PAGE_SIZE]
@@ -147,7 +158,7 @@ class CloudFormationReads:
                 action, f"<StackResourceSummaries>{members}</StackResourceSummaries>{more}"
             )
         if action == "DescribeStackResources":
-            stack = self.find(params.get("StackName", ""))
+            stack = self.find(params.get("StackName", ""), account)
             rows = [
                 r
                 for r in stack.resource_rows()

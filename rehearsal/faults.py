@@ -192,32 +192,78 @@ class FaultLayer:
         if caller is not None and caller.service == "cloudformation":
             return self._cloudformation(start_response, caller, target, body)
         if caller is not None and caller.service == "organizations":
-            return self._organizations(environ, start_response, target)
+            return self._organizations(environ, start_response, caller, target, body)
         if caller is not None and caller.service == "sts" and target == "AssumeRole":
-            principal = self.roles.principal(caller.access_key)
-            role_arn = dict(parse_qsl(body.decode())).get("RoleArn", "")
-            refused = principal and sts_strict.refusal(role_arn, principal)
-            if refused:
-                return _xml(start_response, "403 Forbidden", error_xml("AccessDenied", refused))
+            return self._assume_role(environ, start_response, caller, body)
+        if caller is not None and caller.service == "dynamodb":
+            denied = self._dynamodb_denial(caller, target, body)
+            if denied:
+                return _json_error(
+                    start_response, "400 Bad Request", "AccessDeniedException", denied
+                )
         return self._app(environ, start_response)
 
-    def _organizations(
-        self, environ: dict[str, Any], start_response: StartResponse, target: str
+    def _account_of(self, caller: iam_check.Caller) -> str:
+        principal = self.roles.principal(caller.access_key)
+        return principal.split(":")[4] if principal else self._account_id
+
+    def _dynamodb_denial(self, caller: iam_check.Caller, target: str, body: bytes) -> str:
+        """Why the caller's role may not make this DynamoDB call ("" when it may)."""
+        account = self._account_of(caller)
+        for action, table in iam_check.dynamodb_actions(target, json.loads(body or b"{}")):
+            arn = f"arn:aws:dynamodb:{caller.region}:{account}:table/{table}"
+            if self.roles.denies(caller.access_key, action, arn):
+                return f"not authorized to perform {action} on {arn}"
+        return ""
+
+    def _assume_role(
+        self,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        caller: iam_check.Caller,
+        body: bytes,
     ) -> Iterable[bytes]:
-        """moto's answer, less what Organizations no longer sends (``organizations_strict``)."""
-        started: list[tuple[str, list[tuple[str, str]]]] = []
+        """The caller's policy must allow sts:AssumeRole on the role, and the role's trust
+        policy the caller (``sts_strict``). The credentials it hands out then act under the
+        assumed role's own policies, as moto's IAM holds them."""
+        principal = self.roles.principal(caller.access_key)
+        role_arn = dict(parse_qsl(body.decode())).get("RoleArn", "")
+        refused = ""
+        if self.roles.denies(caller.access_key, "sts:AssumeRole", role_arn):
+            refused = f"User: {principal} is not authorized to perform sts:AssumeRole on {role_arn}"
+        refused = refused or (principal and sts_strict.refusal(role_arn, principal)) or ""
+        if refused:
+            return _xml(start_response, "403 Forbidden", error_xml("AccessDenied", refused))
+        if principal is None:
+            return self._app(environ, start_response)
+        status, headers, answer = _collect(self._app, environ)
+        key = sts_strict.issued_access_key(answer)
+        if status.startswith("2") and key:
+            self.roles.register(key, lambda: sts_strict.role_policies(role_arn), role_arn)
+        start_response(status, headers)
+        return [answer]
 
-        def keep(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
-            started.append((status, headers))
-            return lambda _data: None
-
-        body = b"".join(self._app(environ, keep))
-        status, headers = started[0]
+    def _organizations(
+        self,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        caller: iam_check.Caller,
+        target: str,
+        body: bytes,
+    ) -> Iterable[bytes]:
+        """moto's answer, less what Organizations no longer sends (``organizations_strict``),
+        to a caller whose role allows the call on the parent it names."""
+        request = json.loads(body or b"{}")
+        resource = organizations_strict.resource_arn(self._account_of(caller), request)
+        if self.roles.denies(caller.access_key, f"organizations:{target}", resource):
+            message = f"not authorized to perform organizations:{target} on {resource}"
+            return _json_error(start_response, "400 Bad Request", "AccessDeniedException", message)
+        status, headers, answer = _collect(self._app, environ)
         if status.startswith("2"):
-            body = organizations_strict.answer_as_today(target, body)
+            answer = organizations_strict.answer_as_today(target, answer)
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-        start_response(status, [*headers, ("Content-Length", str(len(body)))])
-        return [body]
+        start_response(status, [*headers, ("Content-Length", str(len(answer)))])
+        return [answer]
 
     def _recording(
         self, environ: dict[str, Any], start_response: StartResponse, body: bytes
@@ -277,16 +323,31 @@ class FaultLayer:
         params = dict(parse_qsl(body.decode()))
         if action not in READ_ACTIONS:
             return _xml(start_response, "400 Bad Request", error_xml("InvalidAction", action))
+        principal = self.roles.principal(caller.access_key)
+        account = principal.split(":")[4] if principal else self._account_id
         try:
             resource = "*"
             if params.get("StackName"):
-                resource = self.stacks.find(params["StackName"]).stack_id
+                resource = self.stacks.find(params["StackName"], account).stack_id
             if self.roles.denies(caller.access_key, f"cloudformation:{action}", resource):
                 message = f"not authorized to perform cloudformation:{action} on {resource}"
                 return _xml(start_response, "403 Forbidden", error_xml("AccessDenied", message))
-            return _xml(start_response, "200 OK", self.stacks.answer(action, params))
+            return _xml(start_response, "200 OK", self.stacks.answer(action, params, account))
         except CloudFormationError as error:
             return _xml(start_response, "400 Bad Request", error_xml(error.code, str(error)))
+
+
+def _collect(app: WsgiApp, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """``app``'s whole answer: status, headers and body."""
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def keep(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+        started.append((status, headers))
+        return lambda _data: None
+
+    body = b"".join(app(environ, keep))
+    status, headers = started[0]
+    return status, headers, body
 
 
 def _json(start_response: StartResponse, status: str, answer: dict[str, Any]) -> list[bytes]:

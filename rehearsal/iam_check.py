@@ -70,3 +70,24 @@ class RoleDirectory:
         """True when ``access_key`` belongs to a role whose policies do not allow it."""
         policies = self._roles.get(access_key)
         return policies is not None and not is_allowed(policies(), action, resource)
+
+
+# TransactWriteItems is authorized as the action of each of its items.
+_TRANSACT_ACTIONS = {
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+}
+
+
+def dynamodb_actions(target: str, request: dict[str, Any]) -> list[tuple[str, str]]:
+    """(action, table) pairs IAM authorizes for one DynamoDB request."""
+    if target == "TransactWriteItems":
+        return [
+            (_TRANSACT_ACTIONS[kind], str(operation.get("TableName", "")))
+            for item in request.get("TransactItems", [])
+            for kind, operation in item.items()
+            if kind in _TRANSACT_ACTIONS
+        ]
+    return [(f"dynamodb:{target}", str(request.get("TableName", "")))]

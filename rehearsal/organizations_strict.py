@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from moto.organizations.models import organizations_backends
+
 RETIRED_ACCOUNT_FIELDS = ("Status",)
 # Operation -> where its answer holds accounts: a list under this key, or one account.
 _ACCOUNT_LISTS = {"ListAccounts": "Accounts", "ListAccountsForParent": "Accounts"}
@@ -20,6 +22,16 @@ def _strip(account: Any) -> None:
     if isinstance(account, dict):
         for name in RETIRED_ACCOUNT_FIELDS:
             account.pop(name, None)
+
+
+def resource_arn(management_account: str, request: dict[str, Any]) -> str:
+    """The ARN IAM authorizes a request on: the root or OU it names as parent, else ``*``."""
+    parent = str(request.get("ParentId", ""))
+    organization = organizations_backends[management_account]["aws"].org
+    if organization is None or not parent:
+        return "*"
+    kind = "root" if parent.startswith("r-") else "ou"
+    return f"arn:aws:organizations::{management_account}:{kind}/{organization.id}/{parent}"
 
 
 def answer_as_today(target: str, body: bytes) -> bytes:

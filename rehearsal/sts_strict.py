@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import operator
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
@@ -33,19 +34,39 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _role_trust(role_arn: str) -> dict[str, Any] | None:
-    """The trust policy of the role ``role_arn`` in moto's IAM, or None when there is none."""
+_ACCESS_KEY = re.compile(rb"<AccessKeyId>([^<]+)</AccessKeyId>")
+
+
+def _role(role_arn: str) -> Any:
+    """The role ``role_arn`` in moto's IAM, or None when there is none."""
     parts = role_arn.split(":")
     if len(parts) < 6 or not parts[5].startswith("role/"):
         return None
-    account = parts[4]
     name = parts[5].rsplit("/", 1)[-1]
-    backend = iam_backends[account]["global"]
-    role = next((r for r in backend.roles.values() if r.name == name), None)
-    if role is None:
-        return None
-    document = role.assume_role_policy_document
+    backend = iam_backends[parts[4]]["global"]
+    return next((r for r in backend.roles.values() if r.name == name), None)
+
+
+def _parse(document: str) -> dict[str, Any]:
     return dict(json.loads(unquote(document) if document.startswith("%") else document))
+
+
+def _role_trust(role_arn: str) -> dict[str, Any] | None:
+    """The trust policy of the role ``role_arn`` in moto's IAM, or None when there is none."""
+    role = _role(role_arn)
+    return None if role is None else _parse(role.assume_role_policy_document)
+
+
+def role_policies(role_arn: str) -> list[dict[str, Any]]:
+    """The inline policies of ``role_arn`` as moto's IAM holds them now (none if it is gone)."""
+    role = _role(role_arn)
+    return [] if role is None else [_parse(doc) for doc in role.policies.values()]
+
+
+def issued_access_key(answer: bytes) -> str | None:
+    """The access key of the credentials an AssumeRole answer hands out."""
+    match = _ACCESS_KEY.search(answer)
+    return match.group(1).decode() if match else None
 
 
 def _conditions_hold(conditions: dict[str, Any], principal_arn: str) -> bool:

@@ -29,6 +29,7 @@ from tests.support.organizations import (
     SampleOrganization,
     build_sample_organization,
     local_client,
+    reader_policy,
     reader_trust_policy,
     session_for_role,
 )
@@ -379,8 +380,11 @@ def _reader_role(aws: LocalAws, admin: Any, trusted_prefix: str) -> None:
     """The reader role as WorkspaceImageOrganizationReaderRole makes it: it trusts the image
     account, on condition that the caller is a role whose name starts with the prefix."""
     trust = reader_trust_policy("123456789012", trusted_prefix)
-    local_client(aws, admin, "iam").create_role(
-        RoleName=READER.rsplit("/", 1)[-1], AssumeRolePolicyDocument=json.dumps(trust)
+    iam = local_client(aws, admin, "iam")
+    name = READER.rsplit("/", 1)[-1]
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(
+        RoleName=name, PolicyName="Read", PolicyDocument=json.dumps(reader_policy())
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from cdk_workspaces_image_sharing.handler.operations import ORGANIZATIONS_READ_OPERATIONS
 from rehearsal.local_aws import REGION, LocalAws
 
 # OU path ("" is the root) -> how many accounts to create directly in it. Parents come first.
@@ -143,6 +144,20 @@ def reader_trust_policy(image_account: str, role_name_prefix: str) -> dict[str, 
                         "aws:PrincipalArn": f"arn:aws:iam::{image_account}:role/{role_name_prefix}*"
                     }
                 },
+            }
+        ],
+    }
+
+
+def reader_policy() -> dict[str, Any]:
+    """The read policy WorkspaceImageOrganizationReaderRole gives its role (on every parent)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [f"organizations:{name}" for name in ORGANIZATIONS_READ_OPERATIONS],
+                "Resource": "*",
             }
         ],
     }
