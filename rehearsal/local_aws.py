@@ -13,6 +13,7 @@ import boto3
 import trustme
 from botocore.config import Config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.organizations.models import organizations_backends
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from rehearsal.cloudformation_reads import CloudFormationReads
@@ -87,17 +88,38 @@ class LocalAws:
         self._thread.join()
         self._dir.cleanup()
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for ``service`` on this endpoint (path-style S3, no retries)."""
-        return boto3.client(
+    def client(self, service: str, session: boto3.Session | None = None) -> Any:
+        """A boto3 client for ``service`` on this endpoint (path-style S3, no retries), with
+        the harness's credentials (moto's default account) or ``session``'s."""
+        credentials: dict[str, str] = {}
+        if session is None:
+            session = boto3.Session()
+            credentials = {
+                "aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                "aws_session_token": CREDENTIALS["AWS_SESSION_TOKEN"],
+            }
+        return session.client(
             service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint_url,
             region_name=REGION,
             verify=self.ca_bundle,
-            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            aws_session_token=CREDENTIALS["AWS_SESSION_TOKEN"],
             config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
+            **credentials,
+        )
+
+    def session_in(self, account_id: str, role_name: str = "stand-in-admin") -> boto3.Session:
+        """A session acting in ``account_id``: moto's STS assumes any role, and moto makes
+        every call signed with the role's credentials in the role's account."""
+        answer = self.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="stand-in"
+        )
+        credentials = answer["Credentials"]
+        return boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=REGION,
         )
 
     def reset(self) -> None:
@@ -110,6 +132,8 @@ class LocalAws:
 
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
         urllib.request.urlopen(request, context=ssl.create_default_context(cafile=self.ca_bundle))
+        # moto's reset keeps which accounts belong to an organization.
+        organizations_backends.master_accounts.clear()
         self.faults.clear()
 
 

@@ -1,9 +1,8 @@
 """The rehearsal: an app's stacks taken through CloudFormation's lifecycle on a local endpoint.
 
-After every stack operation, Lambda's pending retries are delivered and the invariant is
-checked: for each image, what WorkSpaces lists equals the pairs the stacks' live resources
-declare, plus the pairs retained resources left, plus the pairs shared outside any stack.
-Each step prints the events sent, the answers and what WorkSpaces then lists.
+After every stack operation and every stretch of time in which schedules fire, Lambda's pending
+retries are delivered and the invariant (``invariant``) is checked. Each step prints the events
+sent, the answers and what WorkSpaces then lists.
 """
 
 from __future__ import annotations
@@ -16,8 +15,11 @@ from typing import Any
 
 from rehearsal.assembly import StackTemplate, read_stacks, synthesize
 from rehearsal.cloudformation import CloudFormation
+from rehearsal.invariant import World, violations
 from rehearsal.lambda_service import LambdaService
-from rehearsal.local_aws import LocalAws, shared_accounts
+from rehearsal.local_aws import ACCOUNT_ID, LocalAws, shared_accounts
+from rehearsal.organization import Organization
+from rehearsal.provisioning import Provisioner
 from rehearsal.stack_engine import StackEngine
 
 
@@ -40,6 +42,8 @@ class Rehearsal:
     engines: list[StackEngine] = field(default_factory=list)
     outside: set[tuple[str, str]] = field(default_factory=set)
     images: set[str] = field(default_factory=set)
+    organization: Organization | None = None
+    _fired: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.cloudformation = CloudFormation(self.aws)
@@ -52,8 +56,9 @@ class Rehearsal:
     def close(self) -> None:
         self.lambda_service.close()
 
-    def stack(self, name: str = "Rehearsal") -> StackEngine:
-        """A new, empty stack whose events run through this rehearsal's Lambda service."""
+    def stack(self, name: str = "Rehearsal", account_id: str = ACCOUNT_ID) -> StackEngine:
+        """A new, empty stack of ``account_id`` whose events run through this rehearsal's
+        Lambda service; its roles and tables are made in moto."""
         engine = StackEngine(
             name,
             lambda_service=self.lambda_service,
@@ -62,6 +67,8 @@ class Rehearsal:
             aws_environment=self.aws.environment,
             max_parallel=self.max_parallel,
             after_operation=self._after_operation,
+            account_id=account_id,
+            provisioner=Provisioner(self.aws, account_id),
         )
         self.aws.faults.stacks.register(engine)
         self.engines.append(engine)
@@ -74,30 +81,74 @@ class Rehearsal:
         )
         self.outside.add((image_id, account_id))
 
-    def expected(self) -> dict[str, set[str]]:
-        """For each image, the accounts WorkSpaces should list."""
-        pairs = set(self.outside)
-        images = set(self.images)
-        for engine in self.engines:
-            pairs |= engine.declared_pairs() | engine.retained_pairs
-            images |= engine.images_seen
-        expected: dict[str, set[str]] = {image: set() for image in images}
-        for image, account in pairs:
-            expected.setdefault(image, set()).add(account)
-        return expected
+    def create_organization(self) -> Organization:
+        """An organization whose management account is not the image account."""
+        self.organization = Organization.create(self.aws, self.lambda_service.time)
+        return self.organization
 
     def _after_operation(self, engine: StackEngine) -> None:
         self.lambda_service.drain()  # Lambda's retries land after CloudFormation moved on
+        self.check(f"after {engine.name} reached {engine.status}", engine)
+
+    def check(self, moment: str, engine: StackEngine | None = None) -> None:
+        """Raise RehearsalError unless the invariant holds (``invariant``)."""
         if not self.check_invariant:
             return
-        for image, accounts in self.expected().items():
-            listed = shared_accounts(self.aws, image)
-            if listed != accounts:
-                raise RehearsalError(
-                    f"after {engine.name} reached {engine.status}: {image} is shared with "
-                    f"{sorted(listed)}, but the stacks declare {sorted(accounts)}"
-                    + "".join(f"\n   {step.describe()}" for step in engine.steps[-12:])
-                )
+        world = World(
+            self.aws,
+            self.engines,
+            self.organization,
+            self.outside,
+            self.images,
+            self.lambda_service.deliveries,
+            self.lambda_service.epoch,
+        )
+        problems = violations(world)
+        if problems:
+            steps = engine.steps[-12:] if engine is not None else []
+            raise RehearsalError(
+                f"{moment}: "
+                + "; ".join(problems)
+                + "".join(f"\n   {step.describe()}" for step in steps)
+            )
+
+    def advance(self, seconds: float) -> int:
+        """Let ``seconds`` pass on the virtual clock: every live rule fires when its schedule
+        falls due (EventBridge's scheduled delivery), Lambda's retries land, and the invariant
+        is checked at the end. Returns how many targets were invoked."""
+        service = self.lambda_service
+        until = service.now + seconds
+        invoked = 0
+        while True:
+            due = self._next_firing(until)
+            if due is None:
+                break
+            at, engine, logical_id = due
+            service.advance(at - service.now)
+            self._fired[(engine.stack_id, logical_id)] = (
+                self._fired.get((engine.stack_id, logical_id), 0) + 1
+            )
+            invoked += engine.fire_rule(logical_id)
+        service.advance(until - service.now)
+        service.drain()
+        self.check(f"after {seconds:.0f} s of schedules")
+        return invoked
+
+    def _next_firing(self, until: float) -> tuple[float, StackEngine, str] | None:
+        firings = []
+        for engine in self.engines:
+            for logical_id, created in list(engine.rule_created_at.items()):
+                period = engine.rule_period_seconds(logical_id)
+                if period is None:
+                    continue
+                count = self._fired.get((engine.stack_id, logical_id), 0)
+                at = created + period * (count + 1)
+                if at <= until:
+                    firings.append((at, engine.name, engine, logical_id))
+        if not firings:
+            return None
+        at, _, engine, logical_id = min(firings, key=lambda f: (f[0], f[1], f[3]))
+        return at, engine, logical_id
 
     def step(
         self,

@@ -11,7 +11,8 @@ Order, as CloudFormation: creates and updates in dependency order (several at on
 cleanup phase after every other resource is updated; on failure, Updates back in reverse
 dependency order (a resource whose own Update failed gets one only if its answer kept the old
 physical ID; with a new ID it is treated as replaced and that ID is Deleted), then the rollback
-cleanup; a failed cleanup Delete does not fail the stack. DeletionPolicy Retain skips a Delete
+cleanup; a failed cleanup Delete is attempted three times, then the resource is removed from the
+stack (``abandoned``) and the operation completes. DeletionPolicy Retain skips a Delete
 (and UpdateReplacePolicy Retain the Delete of a replaced physical ID).
 
 Statuses, as DescribeStacks and ListStackResources show them (``cloudformation_reads``):
@@ -43,9 +44,11 @@ DELETE_COMPLETE / DELETE_FAILED                     as the deletion left them
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime
 import hashlib
 import itertools
+import json
 import re
 import threading
 import uuid
@@ -59,14 +62,45 @@ from cdk_workspaces_image_sharing.handler.image_account_pair import (
     IMAGE_ID_PROPERTY,
     RESOURCE_TYPE,
 )
+from cdk_workspaces_image_sharing.handler.organization_share import (
+    RESOURCE_TYPE as ORGANIZATION_RESOURCE_TYPE,
+)
 from rehearsal.assembly import FunctionSpec, StackTemplate
 from rehearsal.cloudformation import CloudFormation, Response
 from rehearsal.cloudformation_reads import ResourceRow
 from rehearsal.iam_check import RoleDirectory
 from rehearsal.lambda_service import AsyncConfig, LambdaService
 from rehearsal.local_aws import ACCOUNT_ID, REGION
+from rehearsal.provisioning import PROVISIONED_TYPES, Provisioner
 
 _SUB = re.compile(r"\$\{([^}]+)\}")
+_RATE = re.compile(r"rate\((\d+) (minutes?|hours?|days?)\)")
+_RATE_UNITS = {"minute": 60.0, "hour": 3600.0, "day": 86400.0}
+CLEANUP_DELETE_ATTEMPTS = 3
+"""CloudFormation "attempts to delete the old resource three times", then removes it from the
+stack and completes the update."""
+MAX_TARGET_INPUT_CHARS = 8192
+"""EventBridge refuses a target whose Input is longer."""
+# The property that names a resource, when the template sets it (its physical ID then).
+_NAME_PROPERTIES = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Events::Rule": "Name",
+}
+
+
+def is_custom_resource(resource_type: str) -> bool:
+    """Whether CloudFormation sends the resource's events to its ServiceToken."""
+    return resource_type.startswith("Custom::") or (
+        resource_type == "AWS::CloudFormation::CustomResource"
+    )
+
+
+class DeployRefusal(Exception):
+    """CloudFormation or the resource's service refuses the resource as declared."""
+
+
 _clock = itertools.count()
 
 
@@ -171,9 +205,12 @@ class StackEngine:
         aws_environment: dict[str, str],
         max_parallel: int = 8,
         after_operation: Callable[[StackEngine], None] = lambda _: None,
+        account_id: str = ACCOUNT_ID,
+        provisioner: Provisioner | None = None,
     ) -> None:
         self.name = name
-        self.stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{name}/{uuid.uuid4()}"
+        self.account_id = account_id
+        self.stack_id = f"arn:aws:cloudformation:{REGION}:{account_id}:stack/{name}/{uuid.uuid4()}"
         self.status = "REVIEW_IN_PROGRESS"
         self.created = _timestamp()
         self.last_updated = self.created
@@ -182,7 +219,13 @@ class StackEngine:
         self.retained_pairs: set[tuple[str, str]] = set()
         self.images_seen: set[str] = set()
         """Every image a share of this stack was ever declared with (the invariant's scope)."""
+        self.organization_images_seen: set[str] = set()
+        """The images among them an organization share declared."""
         self.failed_cleanup: list[Step] = []
+        """Every failed attempt of a cleanup Delete."""
+        self.abandoned: list[LiveResource] = []
+        """Resources (or old physical IDs of them) CloudFormation gave up deleting and removed
+        from the stack."""
         self.peak_concurrency = 0
         self.max_parallel = max_parallel
         self.template: StackTemplate | None = None
@@ -193,6 +236,9 @@ class StackEngine:
         self._after_operation = after_operation
         self._lock = threading.RLock()
         self._functions: dict[str, FunctionSpec] = {}
+        self._provisioner = provisioner
+        self.rule_created_at: dict[str, float] = {}
+        """When each live rule was created, on the Lambda service's clock (its schedule's start)."""
 
     # -- what the read API and the checks see ------------------------------------------------
 
@@ -215,20 +261,24 @@ class StackEngine:
     # -- intrinsics ------------------------------------------------------------------------
 
     def _arn(self, resource: LiveResource) -> str:
-        kind, name = resource.resource_type, resource.physical_id
+        kind, name, account = resource.resource_type, resource.physical_id, self.account_id
         if kind == "AWS::IAM::Role":
-            return f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+            return f"arn:aws:iam::{account}:role/{name}"
         if kind == "AWS::Lambda::Function":
-            return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+            return f"arn:aws:lambda:{REGION}:{account}:function:{name}"
         if kind == "AWS::Logs::LogGroup":
-            return f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*"
-        return f"arn:aws:stand-in:{REGION}:{ACCOUNT_ID}:{name}"
+            return f"arn:aws:logs:{REGION}:{account}:log-group:{name}:*"
+        if kind == "AWS::DynamoDB::Table":
+            return f"arn:aws:dynamodb:{REGION}:{account}:table/{name}"
+        if kind == "AWS::Events::Rule":
+            return f"arn:aws:events:{REGION}:{account}:rule/{name}"
+        return f"arn:aws:stand-in:{REGION}:{account}:{name}"
 
     def _ref(self, name: str, template: StackTemplate) -> Any:
         pseudo = {
             "AWS::Partition": "aws",
             "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::AccountId": self.account_id,
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::StackId": self.stack_id,
             "AWS::StackName": self.name,
@@ -274,6 +324,12 @@ class StackEngine:
 
     # -- the function, its role, its asynchronous settings ---------------------------------
 
+    def _function_spec(self, logical_id: str, template: StackTemplate) -> FunctionSpec:
+        """What Lambda runs for ``logical_id``, its environment resolved (a table's Ref)."""
+        spec = template.function(logical_id)
+        environment = {k: str(self.resolve(v, template)) for k, v in spec.environment.items()}
+        return dataclasses.replace(spec, environment=environment)
+
     def _role_documents(self, role_logical_id: str) -> list[dict[str, Any]]:
         with self._lock:
             role = self.resources.get(role_logical_id)
@@ -296,7 +352,11 @@ class StackEngine:
             "AKIA"
             + hashlib.sha256(f"{self.stack_id}/{role_logical_id}".encode()).hexdigest()[:16].upper()
         )
-        self._roles.register(key, lambda: self._role_documents(role_logical_id))
+        self._roles.register(
+            key,
+            lambda: self._role_documents(role_logical_id),
+            principal_arn=self._arn(self.resources[role_logical_id]),
+        )
         return {**self._aws_environment, "AWS_ACCESS_KEY_ID": key}
 
     def _async_config(self, function_logical_id: str) -> AsyncConfig:
@@ -313,6 +373,63 @@ class StackEngine:
                         int(resource.properties.get("MaximumEventAgeInSeconds", 21600)),
                     )
         return AsyncConfig()
+
+    # -- EventBridge ---------------------------------------------------------------------
+
+    def rule_period_seconds(self, logical_id: str) -> float | None:
+        """The schedule of a live, enabled rule (``rate(...)``), or None."""
+        with self._lock:
+            rule = self.resources.get(logical_id)
+            if rule is None or rule.resource_type != "AWS::Events::Rule":
+                return None
+            if rule.status.startswith("DELETE_") or rule.properties.get("State") != "ENABLED":
+                return None
+            expression = str(rule.properties.get("ScheduleExpression", ""))
+        match = _RATE.fullmatch(expression)
+        if match is None:
+            return None
+        return float(match.group(1)) * _RATE_UNITS[match.group(2).rstrip("s")]
+
+    def fire_rule(self, logical_id: str) -> int:
+        """EventBridge's delivery of the rule's targets: each target function of this stack
+        that an ``AWS::Lambda::Permission`` lets the rule invoke gets the target's exact Input,
+        asynchronously. Returns how many targets were invoked."""
+        assert self.template is not None
+        rule = self.resources[logical_id]
+        invoked = 0
+        for target in rule.properties.get("Targets", []):
+            function = next(
+                (
+                    r
+                    for r in self.resources.values()
+                    if r.resource_type == "AWS::Lambda::Function"
+                    and not r.status.startswith("DELETE_")
+                    and self._arn(r) == target.get("Arn")
+                ),
+                None,
+            )
+            if function is None or not self._permits(function, self._arn(rule)):
+                continue  # EventBridge counts a FailedInvocation
+            self._lambda.invoke_async(
+                self._functions[function.logical_id],
+                self._credentials(function.logical_id, self.template),
+                self._async_config(function.logical_id),
+                json.loads(target["Input"]),
+            )
+            invoked += 1
+        return invoked
+
+    def _permits(self, function: LiveResource, rule_arn: str) -> bool:
+        with self._lock:
+            return any(
+                r.resource_type == "AWS::Lambda::Permission"
+                and not r.status.startswith("DELETE_")
+                and r.properties.get("Action") == "lambda:InvokeFunction"
+                and r.properties.get("Principal") == "events.amazonaws.com"
+                and r.properties.get("FunctionName") in (function.physical_id, self._arn(function))
+                and r.properties.get("SourceArn", rule_arn) == rule_arn
+                for r in self.resources.values()
+            )
 
     # -- events ----------------------------------------------------------------------------
 
@@ -344,6 +461,7 @@ class StackEngine:
             ),
             stack_id=self.stack_id,
             service_token=properties["ServiceToken"],
+            resource_type=self.resources[logical_id].resource_type,
         )
         answers: list[Response] = []
         self._lambda.invoke_async(
@@ -382,7 +500,7 @@ class StackEngine:
             else:
                 resource = self.resources[logical_id]
                 self._set_status(resource, progress)
-        if declaration["Type"] == RESOURCE_TYPE:
+        if is_custom_resource(declaration["Type"]):
             response = self._send(
                 "Create" if old is None else "Update",
                 logical_id,
@@ -399,14 +517,46 @@ class StackEngine:
                     resource.data = response.data
                 self._set_status(resource, f"{kind.upper()}_{'COMPLETE' if ok else 'FAILED'}")
             return _Outcome(kind, ok, response.physical_id, old)
+        try:
+            self._make(resource, properties, old)
+        except DeployRefusal as refusal:
+            with self._lock:
+                resource.data["StatusReason"] = str(refusal)
+                self._set_status(resource, f"{kind.upper()}_FAILED")
+            return _Outcome(kind, False, resource.physical_id, old)
         with self._lock:
-            if old is None:
-                resource.physical_id = f"{self.name}-{logical_id}-{uuid.uuid4().hex[:8]}"
             resource.properties, resource.declaration = properties, declaration
             if declaration["Type"] == "AWS::Lambda::Function":
-                self._functions[logical_id] = template.function(logical_id)
+                self._functions[logical_id] = self._function_spec(logical_id, template)
+            if declaration["Type"] == "AWS::Events::Rule" and old is None:
+                self.rule_created_at[logical_id] = self._lambda.now
             self._set_status(resource, f"{kind.upper()}_COMPLETE")
         return _Outcome(kind, True, resource.physical_id, old)
+
+    def _make(
+        self, resource: LiveResource, properties: dict[str, Any], old: LiveResource | None
+    ) -> None:
+        """Create or update a resource that is not a custom one: check it as its service
+        would, and make it in moto when it is one of the provisioned types."""
+        kind = resource.resource_type
+        if kind == "AWS::Events::Rule":
+            for target in properties.get("Targets", []):
+                if len(str(target.get("Input", ""))) > MAX_TARGET_INPUT_CHARS:
+                    raise DeployRefusal(
+                        f"Target {target.get('Id')} Input is {len(target['Input'])} characters; "
+                        f"EventBridge allows at most {MAX_TARGET_INPUT_CHARS}"
+                    )
+        if old is None:
+            name = properties.get(_NAME_PROPERTIES.get(kind, ""))
+            resource.physical_id = (
+                str(name) if name else f"{self.name}-{resource.logical_id}-{uuid.uuid4().hex[:8]}"
+            )
+        if self._provisioner is None or kind not in PROVISIONED_TYPES:
+            return
+        if old is None:
+            self._provisioner.create(kind, resource.physical_id, properties)
+        else:
+            self._provisioner.update(kind, resource.physical_id, old.properties, properties)
 
     def _changed(self, logical_id: str, template: StackTemplate) -> bool:
         live = self.resources[logical_id]
@@ -415,7 +565,11 @@ class StackEngine:
 
     def _delete(self, resource: LiveResource, physical_id: str, template: StackTemplate) -> bool:
         """Delete one resource (or one old physical ID of it); True on success."""
-        if resource.resource_type != RESOURCE_TYPE:
+        if not is_custom_resource(resource.resource_type):
+            if self._provisioner is not None and resource.resource_type in PROVISIONED_TYPES:
+                self._provisioner.delete(resource.resource_type, physical_id, resource.properties)
+            with self._lock:
+                self.rule_created_at.pop(resource.logical_id, None)
             return True
         response = self._send(
             "Delete", resource.logical_id, resource.properties, template, physical_id=physical_id
@@ -454,6 +608,13 @@ class StackEngine:
         self.images_seen |= {
             str(share.properties.get(IMAGE_ID_PROPERTY)) for share in template.shares.values()
         }
+        organization_images = {
+            str(self.resolve(r["Properties"].get(IMAGE_ID_PROPERTY), template))
+            for r in template.template["Resources"].values()
+            if r["Type"] == ORGANIZATION_RESOURCE_TYPE
+        }
+        self.images_seen |= organization_images
+        self.organization_images_seen |= organization_images
         self.status = "CREATE_IN_PROGRESS" if creating else "UPDATE_IN_PROGRESS"
         self.last_updated = _timestamp()
         before = {lid: copy.copy(r) for lid, r in self.resources.items()}
@@ -466,7 +627,7 @@ class StackEngine:
             old = before.get(logical_id)
             if old is not None and not self._changed(logical_id, template):
                 if old.resource_type == "AWS::Lambda::Function":  # same code, this synthesis
-                    self._functions[logical_id] = template.function(logical_id)
+                    self._functions[logical_id] = self._function_spec(logical_id, template)
                 return True
             outcome = self._apply(logical_id, template, old)
             with self._lock:
@@ -524,8 +685,8 @@ class StackEngine:
             assert old is not None
             if old.declaration.get("UpdateReplacePolicy") == "Retain":
                 self._retain(old)
-            elif not self._delete(old, old.physical_id, template):
-                self.failed_cleanup.append(self.steps[-1])
+            else:
+                self._cleanup_delete(old, old.physical_id, template)
             return
         resource = self.resources[logical_id]
         if resource.retain:
@@ -534,10 +695,25 @@ class StackEngine:
                 del self.resources[logical_id]
             return
         self._set_status(resource, "DELETE_IN_PROGRESS")
-        ok = self._delete(resource, resource.physical_id, template)
-        if not ok:
-            self.failed_cleanup.append(self.steps[-1])
-        self._set_status(resource, "DELETE_COMPLETE" if ok else "DELETE_FAILED")
+        self._cleanup_delete(resource, resource.physical_id, template)
+        # Deleted, or given up on: either way the resource leaves the stack.
+        self._set_status(resource, "DELETE_COMPLETE")
+
+    def _cleanup_delete(
+        self, resource: LiveResource, physical_id: str, template: StackTemplate
+    ) -> bool:
+        """A cleanup Delete, attempted ``CLEANUP_DELETE_ATTEMPTS`` times; True if one
+        succeeded. Given up on, it is recorded in ``abandoned``."""
+        for _ in range(CLEANUP_DELETE_ATTEMPTS):
+            if self._delete(resource, physical_id, template):
+                return True
+            with self._lock:
+                self.failed_cleanup.append(self.steps[-1])
+        gone = copy.copy(resource)
+        gone.physical_id = physical_id
+        with self._lock:
+            self.abandoned.append(gone)
+        return False
 
     def _retain(self, resource: LiveResource) -> None:
         if resource.resource_type == RESOURCE_TYPE:
@@ -591,11 +767,15 @@ class StackEngine:
                     continue
                 old = outcome.old
                 assert old is not None
-                if resource.resource_type != RESOURCE_TYPE:
+                if not is_custom_resource(resource.resource_type):
+                    if self._provisioner is not None and old.resource_type in PROVISIONED_TYPES:
+                        self._provisioner.update(
+                            old.resource_type, old.physical_id, resource.properties, old.properties
+                        )
                     with self._lock:
                         self.resources[logical_id] = copy.copy(old)
                         if old.resource_type == "AWS::Lambda::Function":
-                            self._functions[logical_id] = previous.function(logical_id)
+                            self._functions[logical_id] = self._function_spec(logical_id, previous)
                     continue
                 if not outcome.ok and outcome.physical_id not in ("", old.physical_id):
                     # Its answer carried a new ID: treated as replaced, that ID is deleted.
@@ -634,9 +814,9 @@ class StackEngine:
             created = self.resources.get(resource.logical_id) is resource
             if created:
                 self._set_status(resource, "DELETE_IN_PROGRESS")
-            ok = self._delete(resource, physical_id, template)
+            self._cleanup_delete(resource, physical_id, template)
             if created:
-                self._set_status(resource, "DELETE_COMPLETE" if ok else "DELETE_FAILED")
+                self._set_status(resource, "DELETE_COMPLETE")
         self.template = previous
         self.status = "UPDATE_ROLLBACK_COMPLETE"
 

@@ -1,4 +1,4 @@
-"""Rehearsals on the shared local endpoint, and the example app's template for this test."""
+"""Rehearsals on the shared local endpoint, the example apps' templates, an organization."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from rehearsal.assembly import StackTemplate
 from rehearsal.local_aws import LocalAws
+from rehearsal.organization_stacks import OrganizationApp, synthesize_organization_app
 from rehearsal.scenario import Rehearsal
 from tests.support.values import EXAMPLE_IMAGE_ID
 
@@ -27,3 +28,18 @@ def short_timeout_rehearsal(aws: LocalAws) -> Iterator[Rehearsal]:
 def example_template(example_stack: StackTemplate, image_id: str) -> StackTemplate:
     """The example app's template, pointed at this test's image (moto makes random IDs)."""
     return example_stack.with_values({EXAMPLE_IMAGE_ID: image_id})
+
+
+@pytest.fixture(scope="session")
+def organization_app(tmp_path_factory: pytest.TempPathFactory) -> OrganizationApp:
+    """The example organization app, synthesized once for the stand-in's two accounts."""
+    return synthesize_organization_app(tmp_path_factory.mktemp("organization-app"))
+
+
+@pytest.fixture
+def organization_rehearsal(aws: LocalAws) -> Iterator[Rehearsal]:
+    """A quiet rehearsal with an organization whose management account is its own."""
+    run = Rehearsal(aws, print_line=lambda _: None)
+    run.create_organization()
+    yield run
+    run.close()
