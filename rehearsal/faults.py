@@ -100,6 +100,7 @@ class FaultLayer:
         self.stacks = CloudFormationReads()
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
+        self._empty_pages = 0
         self._throttle_each: dict[str, int] = {}
         self._seen_bodies: Counter[tuple[str, bytes]] = Counter()
         self.calls: Counter[str] = Counter()
@@ -118,10 +119,24 @@ class FaultLayer:
         with self._lock:
             self._throttle_each[target] = times
 
+    def empty_pages(self, times: int) -> None:
+        """Answer the next ``times`` Organizations list calls of a function (a role the stand-in
+        knows) with an empty page that carries a NextToken, as the service may."""
+        with self._lock:
+            self._empty_pages = times
+
+    def _take_empty_page(self, caller: iam_check.Caller) -> bool:
+        with self._lock:
+            if self._empty_pages <= 0 or self.roles.principal(caller.access_key) is None:
+                return False
+            self._empty_pages -= 1
+            return True
+
     def clear(self) -> None:
         """Drop queued faults and reset the counts."""
         with self._lock:
             self._faults.clear()
+            self._empty_pages = 0
             self._throttle_each.clear()
             self._seen_bodies.clear()
             self.calls.clear()
@@ -258,6 +273,13 @@ class FaultLayer:
         if self.roles.denies(caller.access_key, f"organizations:{target}", resource):
             message = f"not authorized to perform organizations:{target} on {resource}"
             return _json_error(start_response, "400 Bad Request", "AccessDeniedException", message)
+        if target in organizations_strict.LIST_ITEMS and self._take_empty_page(caller):
+            return _json(start_response, "200 OK", organizations_strict.empty_page(target, request))
+        restored = organizations_strict.moto_token(request)
+        if restored is not None:
+            body = json.dumps(restored).encode()
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
         status, headers, answer = _collect(self._app, environ)
         if status.startswith("2"):
             answer = organizations_strict.answer_as_today(target, answer)

@@ -11,18 +11,21 @@ Over every image any stack ever declared:
   below are the only ones.
 - Each pair a live ledger records as granted (and not being revoked) is listed.
 
-Exemptions (``EXEMPTIONS``), each reported by the run or by CloudFormation:
+The exemptions, each reported by a run or by CloudFormation, are these and no others:
 
-- ``refused``: a wanted account is missing, and the configuration's last run reported at least
-  that many refused accounts;
-- ``failed``: the configuration's last run failed (it fails closed and changes nothing more);
+- ``refused``: a wanted account is missing (and the ledger keeps the intent to grant it), and
+  the configurations' last runs reported at least that many refused accounts;
+- ``failed``: the configuration's last run failed, or it has not run (it fails closed and
+  changes nothing more);
+- ``awaiting the schedule``: an account no longer wanted is held by a configuration whose last
+  run was a CloudFormation event: those never revoke (the next scheduled run does);
 - ``not synced``: the account's place or state in Organizations changed after the
   configuration's last run;
 - ``withheld``: an account no longer wanted is still listed, and the last runs reported at
   least that many revocations withheld by the bound;
-- ``pending release``: an account no longer wanted, or wanted only by configurations that are
-  gone, is still listed while a live ledger still records it: the next scheduled run or Delete
-  releases it.
+- ``pending release``: an account no longer wanted is still listed while a live ledger records
+  it as being revoked, or held by a configuration that the stack no longer has and the ledger
+  lists among the deleted ones: the next scheduled run or Delete releases it.
 """
 
 from __future__ import annotations
@@ -54,7 +57,6 @@ from rehearsal.local_aws import ACCOUNT_ID, LocalAws, shared_accounts
 from rehearsal.organization import Organization
 from rehearsal.stack_engine import StackEngine
 
-EXEMPTIONS = ("refused", "failed", "not synced", "withheld", "pending release")
 _SUMMARY = re.compile(
     r"organization share (?P<trigger>\S+) (?P<config>\S+): (?P<in_scope>\d+) accounts in scope, "
     r"(?P<granted>\d+) granted, (?P<revoked>\d+) revoked, (?P<kept>\d+) kept, "
@@ -67,6 +69,7 @@ class RunReport:
     """What one run of a configuration reported in its summary line, and when it ended."""
 
     config_id: str
+    trigger: str
     at: float
     withheld: int
     refused: int
@@ -82,7 +85,12 @@ def run_reports(deliveries: Iterable[Delivery], epoch: float) -> dict[str, RunRe
         for match in _SUMMARY.finditer(delivery.invocation.log):
             config = match["config"]
             last[config] = RunReport(
-                config, at, int(match["withheld"]), int(match["refused"]), int(match["failed"])
+                config,
+                match["trigger"],
+                at,
+                int(match["withheld"]),
+                int(match["refused"]),
+                int(match["failed"]),
             )
     return last
 
@@ -150,46 +158,74 @@ def violations(world: World) -> list[str]:
     for image in sorted(images):
         listed = shared_accounts(world.aws, image)
         fixed = {account for i, account in static if i == image}
-        shares = [
-            (engine, r)
-            for engine in world.engines
-            for r in _live(engine, ORGANIZATION_TYPE)
-            if str(r.properties.get(IMAGE_ID_PROPERTY)) == image
-        ]
-        if image not in organization_images:
-            if listed != fixed:
-                problems.append(
-                    f"{image} is shared with {sorted(listed)}, but the stacks declare "
-                    f"{sorted(fixed)}"
-                )
-            continue
-        records = _records(world, image)
-        problems += _organization_image(world, image, listed, fixed, shares, reports, records)
-        granted = {
-            account
-            for account, (record, _) in records.items()
-            if record.origin == GRANTED and not record.revoking
-        }
-        unlisted = granted - listed
-        if unlisted:
+        if image in organization_images:
+            problems += _organization_image(world, image, listed, fixed, reports)
+        elif listed != fixed:
             problems.append(
-                f"{image}: the ledger records {sorted(unlisted)} as granted, but WorkSpaces "
-                "does not list them"
+                f"{image} is shared with {sorted(listed)}, but the stacks declare {sorted(fixed)}"
             )
     return problems
 
 
-def _records(world: World, image: str) -> dict[str, tuple[PairRecord, bool]]:
-    """Each account a live ledger records for ``image``: its record, and whether it is pending
-    release (being revoked, or held by a configuration that is no longer live)."""
-    records: dict[str, tuple[PairRecord, bool]] = {}
+@dataclass(frozen=True)
+class _Record:
+    """One account a live ledger records for an image."""
+
+    record: PairRecord
+    pending_release: bool
+
+
+def _records(world: World, image: str) -> dict[str, _Record]:
+    """Each account a live ledger records for ``image``. Pending release: being revoked, or
+    held by a configuration the stack no longer has and the ledger lists among the deleted
+    ones, where a later run finds it (one the ledger still takes for live, or does not list,
+    no run would release)."""
+    records: dict[str, _Record] = {}
     for engine in world.engines:
         live = {r.physical_id for r in _live(engine, ORGANIZATION_TYPE)}
         for ledger in _ledgers(world.aws, engine):
+            deleted = {d.config_id for d in ledger.deleted_configurations()}
             for account, record in ledger.pairs(image).items():
-                pending = record.revoking or bool(record.holders - live)
-                records[account] = (record, pending)
+                pending = record.revoking or bool((record.holders - live) & deleted)
+                records[account] = _Record(record, pending)
     return records
+
+
+@dataclass
+class _Allowances:
+    """What the live configurations' last runs reported, summed over them."""
+
+    unsynced: set[str] = field(default_factory=set)  # "not synced"
+    failed_scope: set[str] = field(default_factory=set)  # "failed": what they want or hold
+    awaiting_schedule: set[str] = field(default_factory=set)  # held, last run not scheduled
+    refused: int = 0
+    withheld: int = 0
+
+
+def _allowances(
+    world: World,
+    shares: list[tuple[StackEngine, Any]],
+    reports: dict[str, RunReport],
+    records: dict[str, _Record],
+) -> tuple[set[str], _Allowances]:
+    assert world.organization is not None, "an organization share needs the organization"
+    wanted: set[str] = set()
+    allowed = _Allowances()
+    for engine, resource in shares:
+        config = resource.physical_id
+        accounts = _wanted(world.organization, resource.properties, engine.account_id)
+        wanted |= accounts
+        held = {a for a, r in records.items() if config in r.record.holders}
+        report = reports.get(config)
+        if report is None or report.failed:
+            allowed.failed_scope |= accounts | held  # never run, or failed closed
+            continue
+        allowed.unsynced |= world.organization.changed_since(report.at)
+        if report.trigger != "Scheduled":  # CloudFormation's events never revoke
+            allowed.awaiting_schedule |= held
+        allowed.refused += report.refused
+        allowed.withheld += report.withheld
+    return wanted, allowed
 
 
 def _organization_image(
@@ -197,31 +233,22 @@ def _organization_image(
     image: str,
     listed: set[str],
     fixed: set[str],
-    shares: list[tuple[StackEngine, Any]],
     reports: dict[str, RunReport],
-    records: dict[str, tuple[PairRecord, bool]],
 ) -> list[str]:
-    assert world.organization is not None, "an organization share needs the stand-in's organization"
-    wanted: set[str] = set()
-    exempt_missing: set[str] = set()
-    withheld = 0
-    refused_allowance: dict[str, int] = {}
-    for engine, resource in shares:
-        accounts = _wanted(world.organization, resource.properties, engine.account_id)
-        wanted |= accounts
-        report = reports.get(resource.physical_id)
-        if report is None or report.failed:
-            exempt_missing |= accounts  # never run, or failed closed
-            continue
-        exempt_missing |= accounts & world.organization.changed_since(report.at)
-        withheld += report.withheld
-        refused_allowance[resource.physical_id] = report.refused
+    shares = [
+        (engine, r)
+        for engine in world.engines
+        for r in _live(engine, ORGANIZATION_TYPE)
+        if str(r.properties.get(IMAGE_ID_PROPERTY)) == image
+    ]
+    records = _records(world, image)
+    wanted, allowed = _allowances(world, shares, reports, records)
     problems = []
-    missing = wanted - listed - exempt_missing
-    if len(missing) > sum(refused_allowance.values()):
+    missing = wanted - listed - allowed.failed_scope - allowed.unsynced
+    if len(missing) > allowed.refused:
         problems.append(
             f"{image} is not shared with {sorted(missing)}, which its organization shares "
-            f"want (refused reported: {sum(refused_allowance.values())})"
+            f"want (refused reported: {allowed.refused})"
         )
     extra = listed - fixed - wanted
     untracked = extra - set(records)
@@ -230,15 +257,28 @@ def _organization_image(
             f"{image} is shared with {sorted(untracked)}: no live declaration wants them and "
             "no ledger records them, so no later run will revoke them"
         )
-    changed: set[str] = set()
-    for _, resource in shares:
-        report = reports.get(resource.physical_id)
-        changed |= world.organization.changed_since(report.at if report else 0.0)
-    pending = {account for account, (_, is_pending) in records.items() if is_pending}
-    unexplained = (extra & set(records)) - changed - pending
-    if len(unexplained) > withheld:
+    pending = {account for account, r in records.items() if r.pending_release}
+    unexplained = (
+        (extra & set(records))
+        - allowed.unsynced
+        - allowed.failed_scope
+        - allowed.awaiting_schedule
+        - pending
+    )
+    if len(unexplained) > allowed.withheld:
         problems.append(
             f"{image} is still shared with {sorted(unexplained)}, which no live declaration "
-            f"wants (withheld reported: {withheld})"
+            f"wants (withheld reported: {allowed.withheld})"
+        )
+    granted = {
+        account
+        for account, r in records.items()
+        if r.record.origin == GRANTED and not r.record.revoking
+    }
+    unlisted = granted - listed - allowed.failed_scope - allowed.unsynced
+    if len(unlisted) > allowed.refused:
+        problems.append(
+            f"{image}: the ledger records {sorted(unlisted)} as granted, but WorkSpaces does "
+            f"not list them (refused reported: {allowed.refused})"
         )
     return problems

@@ -246,12 +246,16 @@ class LambdaService:
             self._deliver_retry(retry)
 
     def drain(self) -> None:
-        """Let time pass until every queued retry has been delivered."""
+        """Let time pass until every queued retry has been delivered (a late duplicate waits
+        for its time: ``advance``)."""
         while True:
             with self._lock:
-                if not self._retries:
+                retries = [r for r in self._retries if r.kind == "retry"]
+                if not retries:
                     return
-                retry = heapq.heappop(self._retries)
+                retry = min(retries)
+                self._retries.remove(retry)
+                heapq.heapify(self._retries)
             self._deliver_retry(retry)
 
     def logs(self) -> str:

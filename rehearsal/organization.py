@@ -108,18 +108,13 @@ class Organization:
         return {account for at, account in self.changes if at > moment}
 
     def active_accounts(self, parent_ids: Iterable[str], include_nested: bool) -> set[str]:
-        """The ACTIVE accounts directly in ``parent_ids`` and, if ``include_nested``, below."""
-        accounts: set[str] = set()
-        pending = list(parent_ids)
-        while pending:
-            parent = pending.pop()
-            for page in self.client.get_paginator("list_accounts_for_parent").paginate(
-                ParentId=parent
-            ):
-                accounts.update(a["Id"] for a in page["Accounts"] if a.get("State") == "ACTIVE")
-            if include_nested:
-                for page in self.client.get_paginator(
-                    "list_organizational_units_for_parent"
-                ).paginate(ParentId=parent):
-                    pending.extend(ou["Id"] for ou in page["OrganizationalUnits"])
-        return accounts
+        """The ACTIVE accounts directly in ``parent_ids`` and, if ``include_nested``, below,
+        read from moto's backend (the invariant's view, past any injected fault)."""
+        backend = organizations_backends[self.management_account]["aws"]
+        parents = set(parent_ids)
+        while include_nested:
+            below = {ou.id for ou in backend.ou if ou.parent_id in parents} - parents
+            if not below:
+                break
+            parents |= below
+        return {a.id for a in backend.accounts if a.parent_id in parents and a.state == "ACTIVE"}

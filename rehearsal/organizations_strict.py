@@ -2,7 +2,9 @@
 
 The Organizations API reference: "The Status parameter in the API response will be retired on
 September 9, 2026." Since then an account carries ``State`` only; moto still answers both, so
-``Status`` is taken out of every account it returns.
+``Status`` is taken out of every account it returns. The list calls "might return an empty
+set of results even when there are more results available"; moto never does, so
+``empty_page`` makes such a page on demand and ``moto_token`` takes its token back.
 """
 
 from __future__ import annotations
@@ -16,6 +18,32 @@ RETIRED_ACCOUNT_FIELDS = ("Status",)
 # Operation -> where its answer holds accounts: a list under this key, or one account.
 _ACCOUNT_LISTS = {"ListAccounts": "Accounts", "ListAccountsForParent": "Accounts"}
 _ONE_ACCOUNT = {"DescribeAccount": "Account"}
+# Each list operation the share calls, and the key of its items.
+LIST_ITEMS = {
+    "ListAccountsForParent": "Accounts",
+    "ListOrganizationalUnitsForParent": "OrganizationalUnits",
+    "ListAccounts": "Accounts",
+}
+_EMPTY_PAGE_TOKEN = "stand-in-empty-page:"
+
+
+def empty_page(target: str, request: dict[str, Any]) -> dict[str, Any]:
+    """An empty page of ``target`` whose NextToken leads back to where ``request`` was."""
+    token = _EMPTY_PAGE_TOKEN + str(request.get("NextToken", ""))
+    return {LIST_ITEMS[target]: [], "NextToken": token}
+
+
+def moto_token(request: dict[str, Any]) -> dict[str, Any] | None:
+    """``request`` with an empty page's token replaced by the one moto gave (or none), or
+    None when it carries no such token."""
+    token = str(request.get("NextToken", ""))
+    if not token.startswith(_EMPTY_PAGE_TOKEN):
+        return None
+    original = token
+    while original.startswith(_EMPTY_PAGE_TOKEN):  # empty pages one after another
+        original = original.removeprefix(_EMPTY_PAGE_TOKEN)
+    rest = {k: v for k, v in request.items() if k != "NextToken"}
+    return {**rest, "NextToken": original} if original else rest
 
 
 def _strip(account: Any) -> None:

@@ -178,6 +178,18 @@ def _dependencies(resources: dict[str, Any]) -> dict[str, set[str]]:
     return graph
 
 
+def _depended_on(graph: dict[str, set[str]], logical_id: str) -> set[str]:
+    """Everything ``logical_id`` depends on, directly or not."""
+    found: set[str] = set()
+    pending = list(graph.get(logical_id, set()))
+    while pending:
+        name = pending.pop()
+        if name not in found:
+            found.add(name)
+            pending.extend(graph.get(name, set()))
+    return found
+
+
 def _waves(graph: dict[str, set[str]], nodes: Iterable[str]) -> list[list[str]]:
     """``nodes`` in dependency order: each wave depends only on earlier ones."""
     pending = set(nodes)
@@ -828,10 +840,15 @@ class StackEngine:
         template = self.template
         graph = _dependencies(template.template["Resources"])
         live = [lid for lid in self.resources if lid in graph]
-        ok = True
+        needed: set[str] = set()  # what a resource that failed to delete depends on stays
         for wave in reversed(_waves(graph, live)):
+            wave = [lid for lid in wave if lid not in needed]
             with ThreadPoolExecutor(self.max_parallel) as pool:
-                ok = all(list(pool.map(lambda lid: self._remove(lid, template), wave))) and ok
+                results = list(pool.map(lambda lid: self._remove(lid, template), wave))
+            for logical_id, removed in zip(wave, results, strict=True):
+                if not removed:
+                    needed |= _depended_on(graph, logical_id)
+        ok = all(r.status != "DELETE_FAILED" for r in self.resources.values())
         self.status = "DELETE_COMPLETE" if ok else "DELETE_FAILED"
         return self._finish() and ok
 
