@@ -7,8 +7,13 @@ Delete; an Update rolled back because another resource failed; an Update WorkSpa
 an image change (the old image revoked under the new role policy); stack Delete after someone
 revoked the share by hand; a Create WorkSpaces refuses and its rollback Delete; an Update whose
 grant hangs past the function's Timeout, rolled back, with no replay afterwards. Every stack
-operation ends with the invariant check (rehearsal.scenario). It ends with the drift command's
-report on a freshly deployed stack, which must show no drift. Exits 1 on any mismatch.
+operation ends with the invariant check (rehearsal.scenario), then the drift command's report
+on a freshly deployed stack, which must show no drift.
+
+Then the organization share of examples/organization_share_app.py on a small organization whose
+management account is its own: the reader role's stack deployed there, the sharing stack in the
+image account, an account joining and one leaving before the hourly scheduled run, the drift
+report, and the stack's deletion. Exits 1 on any mismatch.
 """
 
 from __future__ import annotations
@@ -24,7 +29,13 @@ from cdk_workspaces_image_sharing.drift.cli import main as drift_command
 from cdk_workspaces_image_sharing.handler.operations import GRANT_OR_REVOKE
 from rehearsal.assembly import StackTemplate
 from rehearsal.faults import Fault, grants_hang_while
-from rehearsal.local_aws import create_image
+from rehearsal.local_aws import ACCOUNT_ID, create_image
+from rehearsal.organization_stacks import (
+    EXAMPLE_APP,
+    READER_STACK,
+    SHARING_STACK,
+    synthesize_organization_app,
+)
 from rehearsal.scenario import (
     Rehearsal,
     RehearsalError,
@@ -51,6 +62,7 @@ def example_lifecycle(run: Rehearsal) -> None:
         with _short_timeout(run) as hurried:
             _run_timeout(hurried, image, first, second)
         _report_drift(run, image, second)
+        organization_lifecycle(run, Path(folder) / "organization")
 
 
 def _run_lifecycle(
@@ -172,9 +184,14 @@ def _report_drift(run: Rehearsal, image: str, template: StackTemplate) -> None:
         succeeds=True,
         shared={SECOND},
     )
+    _drift_report(run, REPORTED_STACK)
+
+
+def _drift_report(run: Rehearsal, stack_name: str) -> None:
+    """Print the drift command's report on ``stack_name``; it must find no drift."""
     output = io.StringIO()
     code = drift_command(
-        ["report", "--stack", REPORTED_STACK],
+        ["report", "--stack", stack_name],
         environment=run.aws.environment,
         stdout=output,
         stderr=output,
@@ -182,7 +199,72 @@ def _report_drift(run: Rehearsal, image: str, template: StackTemplate) -> None:
     for line in output.getvalue().splitlines():
         run.print_line(f"   {line}".rstrip())
     if code != 0:
-        raise RehearsalError(f"the drift report of {REPORTED_STACK} exited {code}")
+        raise RehearsalError(f"the drift report of {stack_name} exited {code}")
+
+
+def organization_lifecycle(run: Rehearsal, outdir: Path) -> None:
+    """The organization share's lifecycle; raises RehearsalError on the first mismatch."""
+    image = create_image(run.aws, "golden-image-organization")
+    organization = run.create_organization()
+    made = organization.populate({"Workloads": 2, "Workloads/Prod": 2, "Sandbox": 1})
+    organization.add_existing_account(ACCOUNT_ID, "Workloads")  # the image owner
+    run.print_line(
+        f"image {image}; an organization with management account "
+        f"{organization.management_account}: Workloads {made['Workloads']}, Workloads/Prod "
+        f"{made['Workloads/Prod']}, Sandbox {made['Sandbox']}; synthesizing {EXAMPLE_APP}"
+    )
+    app = synthesize_organization_app(outdir)
+    reader = run.stack(READER_STACK, organization.management_account)
+    run.step(
+        f"Deploy {READER_STACK} in the management account (the reader role, first)",
+        reader,
+        lambda: reader.deploy(app.reader),
+        image,
+        succeeds=True,
+        shared=set(),
+    )
+    sharing = run.stack(SHARING_STACK)
+    workloads = set(made["Workloads"]) | set(made["Workloads/Prod"])
+    run.step(
+        f"Deploy {SHARING_STACK}: share with OU Workloads and the OUs below it",
+        sharing,
+        lambda: sharing.deploy(app.sharing_for(image, [organization.ou_ids["Workloads"]])),
+        image,
+        succeeds=True,
+        shared=workloads,
+    )
+    (joined,) = organization.add_accounts("Workloads/Prod", 1, prefix="joined")
+    leaving = made["Workloads"][0]
+    organization.move(leaving, "Workloads", "Sandbox")
+    workloads = workloads - {leaving} | {joined}
+    first = len(run.lambda_service.deliveries)
+
+    def an_hour() -> bool:
+        fired = run.advance(3600)
+        for delivery in run.lambda_service.deliveries[first:]:
+            for line in delivery.invocation.log.splitlines():
+                if "organization share Scheduled" in line:
+                    run.print_line("   " + line.split("\t")[-1])
+        return fired == 1
+
+    run.step(
+        f"{joined} joins Workloads/Prod, {leaving} moves to Sandbox; an hour later the rule runs",
+        sharing,
+        an_hour,
+        image,
+        succeeds=True,
+        shared=workloads,
+    )
+    run.print_line(f"== `workspace-image-shares report --stack {SHARING_STACK}`")
+    _drift_report(run, SHARING_STACK)
+    run.step(
+        f"Delete {SHARING_STACK}: what it granted is revoked",
+        sharing,
+        sharing.delete,
+        image,
+        succeeds=True,
+        shared=set(),
+    )
 
 
 @contextmanager
@@ -202,7 +284,7 @@ def main() -> int:
     except RehearsalError as error:
         print(f"REHEARSAL FAILED: {error}", file=sys.stderr)
         return 1
-    print("rehearsal passed: every step left WorkSpaces as CloudFormation expects")
+    print("rehearsal passed: every step left WorkSpaces and the ledger as the stacks declare")
     return 0
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from cdk_workspaces_image_sharing.handler.image_account_pair import RESOURCE_TYPE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+ASSET_PATH_METADATA = "aws:asset:path"  # where an asset (code, nested template) sits
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class StackTemplate:
             handler=properties["Handler"],
             timeout_seconds=int(properties.get("Timeout", 3)),
             environment=dict(properties.get("Environment", {}).get("Variables", {})),
-            asset_dir=self.outdir / resource["Metadata"]["aws:asset:path"],
+            asset_dir=self.outdir / resource["Metadata"][ASSET_PATH_METADATA],
         )
 
     def with_values(self, replacements: dict[str, str]) -> StackTemplate:
@@ -80,7 +81,7 @@ class StackTemplate:
             return value
 
         template = swap(self.template)
-        return StackTemplate(self.name, template, self.outdir, _shares(template))
+        return StackTemplate(self.name, template, self.outdir, shares_of(template))
 
 
 def cdk_environment() -> dict[str, str]:
@@ -115,11 +116,12 @@ def read_stacks(outdir: Path) -> list[StackTemplate]:
             continue
         template_file = artifact["properties"]["templateFile"]
         template = json.loads((outdir / template_file).read_text())
-        stacks.append(StackTemplate(name, template, outdir, _shares(template)))
+        stacks.append(StackTemplate(name, template, outdir, shares_of(template)))
     return stacks
 
 
-def _shares(template: dict[str, Any]) -> dict[str, ShareResource]:
+def shares_of(template: dict[str, Any]) -> dict[str, ShareResource]:
+    """The per-pair share resources a template declares."""
     return {
         logical_id: ShareResource(
             logical_id,

@@ -59,6 +59,11 @@ class Rehearsal:
     def stack(self, name: str = "Rehearsal", account_id: str = ACCOUNT_ID) -> StackEngine:
         """A new, empty stack of ``account_id`` whose events run through this rehearsal's
         Lambda service; its roles and tables are made in moto."""
+        return self._engine(name, account_id, self._after_operation)
+
+    def _engine(
+        self, name: str, account_id: str, after_operation: Callable[[StackEngine], None]
+    ) -> StackEngine:
         engine = StackEngine(
             name,
             lambda_service=self.lambda_service,
@@ -66,9 +71,11 @@ class Rehearsal:
             roles=self.aws.faults.roles,
             aws_environment=self.aws.environment,
             max_parallel=self.max_parallel,
-            after_operation=self._after_operation,
+            after_operation=after_operation,
             account_id=account_id,
             provisioner=Provisioner(self.aws, account_id),
+            # A nested stack's parent runs it, and checks the invariant when it ends.
+            nested_stack=lambda nested: self._engine(nested, account_id, lambda _: None),
         )
         self.aws.faults.stacks.register(engine)
         self.engines.append(engine)

@@ -65,7 +65,7 @@ from cdk_workspaces_image_sharing.handler.image_account_pair import (
 from cdk_workspaces_image_sharing.handler.organization_share import (
     RESOURCE_TYPE as ORGANIZATION_RESOURCE_TYPE,
 )
-from rehearsal.assembly import FunctionSpec, StackTemplate
+from rehearsal.assembly import ASSET_PATH_METADATA, FunctionSpec, StackTemplate, shares_of
 from rehearsal.cloudformation import CloudFormation, Response
 from rehearsal.cloudformation_reads import ResourceRow
 from rehearsal.iam_check import RoleDirectory
@@ -95,6 +95,9 @@ def is_custom_resource(resource_type: str) -> bool:
     return resource_type.startswith("Custom::") or (
         resource_type == "AWS::CloudFormation::CustomResource"
     )
+
+
+NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
 
 
 class DeployRefusal(Exception):
@@ -219,6 +222,7 @@ class StackEngine:
         after_operation: Callable[[StackEngine], None] = lambda _: None,
         account_id: str = ACCOUNT_ID,
         provisioner: Provisioner | None = None,
+        nested_stack: Callable[[str], StackEngine] | None = None,
     ) -> None:
         self.name = name
         self.account_id = account_id
@@ -249,6 +253,11 @@ class StackEngine:
         self._lock = threading.RLock()
         self._functions: dict[str, FunctionSpec] = {}
         self._provisioner = provisioner
+        self._nested_factory = nested_stack
+        self.nested: dict[str, StackEngine] = {}
+        """The stack of each AWS::CloudFormation::Stack resource, by logical ID."""
+        self.parameter_values: dict[str, str] = {}
+        """Parameters given to this stack (a nested stack's, by its parent)."""
         self.rule_created_at: dict[str, float] = {}
         """When each live rule was created, on the Lambda service's clock (its schedule's start)."""
 
@@ -297,6 +306,8 @@ class StackEngine:
         }
         if name in pseudo:
             return pseudo[name]
+        if name in self.parameter_values:
+            return self.parameter_values[name]
         parameters = template.template.get("Parameters", {})
         if name in parameters:
             return parameters[name].get("Default", "")
@@ -304,6 +315,11 @@ class StackEngine:
 
     def _get_att(self, name: str, attribute: str) -> Any:
         resource = self.resources[name]
+        if resource.resource_type == NESTED_STACK_TYPE and attribute.startswith("Outputs."):
+            child = self.nested[name]
+            assert child.template is not None
+            output = child.template.template["Outputs"][attribute.removeprefix("Outputs.")]
+            return child.resolve(output["Value"], child.template)
         if attribute == "Arn":
             return self._arn(resource)
         return resource.data.get(attribute, f"{resource.physical_id}.{attribute}")
@@ -530,7 +546,7 @@ class StackEngine:
                 self._set_status(resource, f"{kind.upper()}_{'COMPLETE' if ok else 'FAILED'}")
             return _Outcome(kind, ok, response.physical_id, old)
         try:
-            self._make(resource, properties, old)
+            self._make(resource, properties, old, template)
         except DeployRefusal as refusal:
             with self._lock:
                 resource.data["StatusReason"] = str(refusal)
@@ -546,11 +562,18 @@ class StackEngine:
         return _Outcome(kind, True, resource.physical_id, old)
 
     def _make(
-        self, resource: LiveResource, properties: dict[str, Any], old: LiveResource | None
+        self,
+        resource: LiveResource,
+        properties: dict[str, Any],
+        old: LiveResource | None,
+        template: StackTemplate,
     ) -> None:
         """Create or update a resource that is not a custom one: check it as its service
-        would, and make it in moto when it is one of the provisioned types."""
+        would, make it in moto when it is one of the provisioned types, run a nested stack."""
         kind = resource.resource_type
+        if kind == NESTED_STACK_TYPE:
+            self._deploy_nested(resource, properties, template)
+            return
         if kind == "AWS::Events::Rule":
             for target in properties.get("Targets", []):
                 if len(str(target.get("Input", ""))) > MAX_TARGET_INPUT_CHARS:
@@ -570,6 +593,34 @@ class StackEngine:
         else:
             self._provisioner.update(kind, resource.physical_id, old.properties, properties)
 
+    # -- nested stacks (AWS::CloudFormation::Stack) --------------------------------------
+
+    def _nested_template(
+        self, declaration: dict[str, Any], template: StackTemplate
+    ) -> StackTemplate:
+        """The nested stack's template, from the assembly folder its asset metadata names."""
+        path = template.outdir / declaration["Metadata"][ASSET_PATH_METADATA]
+        nested = json.loads(path.read_text())
+        return StackTemplate(path.stem, nested, template.outdir, shares_of(nested))
+
+    def _deploy_nested(
+        self, resource: LiveResource, properties: dict[str, Any], template: StackTemplate
+    ) -> None:
+        child = self.nested.get(resource.logical_id)
+        if child is None:
+            if self._nested_factory is None:
+                raise DeployRefusal("this stand-in stack runs no nested stack")
+            child = self._nested_factory(
+                f"{self.name}-{resource.logical_id}-{uuid.uuid4().hex[:8]}"
+            )
+            self.nested[resource.logical_id] = child
+        child.parameter_values = {
+            str(k): str(v) for k, v in properties.get("Parameters", {}).items()
+        }
+        if not child.deploy(self._nested_template(resource.declaration, template)):
+            raise DeployRefusal(f"nested stack {child.name} ended {child.status}")
+        resource.physical_id = child.stack_id
+
     def _changed(self, logical_id: str, template: StackTemplate) -> bool:
         live = self.resources[logical_id]
         declaration = template.template["Resources"][logical_id]
@@ -577,6 +628,9 @@ class StackEngine:
 
     def _delete(self, resource: LiveResource, physical_id: str, template: StackTemplate) -> bool:
         """Delete one resource (or one old physical ID of it); True on success."""
+        if resource.resource_type == NESTED_STACK_TYPE:
+            child = self.nested.get(resource.logical_id)
+            return child is None or child.delete()
         if not is_custom_resource(resource.resource_type):
             if self._provisioner is not None and resource.resource_type in PROVISIONED_TYPES:
                 self._provisioner.delete(resource.resource_type, physical_id, resource.properties)
@@ -779,6 +833,8 @@ class StackEngine:
                     continue
                 old = outcome.old
                 assert old is not None
+                if old.resource_type == NESTED_STACK_TYPE and logical_id in self.nested:
+                    self.nested[logical_id].deploy(self._nested_template(old.declaration, previous))
                 if not is_custom_resource(resource.resource_type):
                     if self._provisioner is not None and old.resource_type in PROVISIONED_TYPES:
                         self._provisioner.update(

@@ -8,7 +8,7 @@ import sys
 from rehearsal.assembly import PROJECT_DIR, cdk_environment
 
 
-def test_rehearsal_shows_the_share_appear_move_survive_rollbacks_and_disappear() -> None:
+def test_rehearsal_shows_the_shares_appear_move_survive_rollbacks_and_disappear() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "rehearsal"],
         cwd=PROJECT_DIR,
@@ -20,7 +20,8 @@ def test_rehearsal_shows_the_share_appear_move_survive_rollbacks_and_disappear()
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     shared = [line.split("shared with:")[1].strip() for line in lines if "shared with:" in line]
-    assert shared == [
+    per_pair, organization = shared[:11], shared[11:]
+    assert per_pair == [
         "111122223333",  # Create
         "444455556666",  # Update to another account
         "444455556666",  # rolled back
@@ -33,7 +34,11 @@ def test_rehearsal_shows_the_share_appear_move_survive_rollbacks_and_disappear()
         "nobody",  # stack deleted
         "444455556666",  # Create, then the drift report
     ]
+    reader, deployed, synced, deleted = organization
+    assert (reader, deleted) == ("nobody", "nobody")  # the reader role's stack; the deletion
+    assert len(deployed.split(", ")) == len(synced.split(", ")) == 4 and deployed != synced
     assert any(line.strip().startswith("In sync: 1 ok") for line in lines), result.stdout
+    assert any(line.strip().startswith("In sync: 4 ok") for line in lines), result.stdout
     assert "rehearsal passed" in lines[-1]
     # What a newcomer reads: nothing after the verdict, and no traceback anywhere.
     assert "Traceback" not in result.stdout + result.stderr, result.stderr

@@ -11,10 +11,15 @@ Every stack operation and every stretch of schedules ends with the invariant che
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import aws_cdk as cdk
 import pytest
 
+from cdk_workspaces_image_sharing import WorkspaceImageOrganizationShare
 from cdk_workspaces_image_sharing.handler.organization_share import ABANDONED_AFTER_SECONDS
 from cdk_workspaces_image_sharing.handler.organization_share import RESOURCE_TYPE as SHARE_TYPE
+from examples.organization_share_app import READER_ROLE_NAME
 from rehearsal.assembly import StackTemplate
 from rehearsal.faults import Fault
 from rehearsal.local_aws import ACCOUNT_ID, shared_accounts
@@ -22,6 +27,7 @@ from rehearsal.organization import MANAGEMENT_ACCOUNT_ID, Organization
 from rehearsal.organization_stacks import OrganizationApp
 from rehearsal.scenario import Rehearsal
 from rehearsal.stack_engine import CLEANUP_DELETE_ATTEMPTS, StackEngine
+from tests.support.apps import STACK_NAME, synth
 from tests.support.values import EXAMPLE_ACCOUNT_ID, EXAMPLE_IMAGE_ID, GRANT
 
 HOUR = 3600.0
@@ -49,7 +55,7 @@ def _deployed(run: Rehearsal, app: OrganizationApp, image: str, parents: list[st
     reader = run.stack("OrganizationReader", MANAGEMENT_ACCOUNT_ID)
     assert reader.deploy(app.reader)
     sharing = run.stack("ImageSharing")
-    assert sharing.deploy(app.sharing_for(image, parents)), sharing.steps[-1].describe()
+    assert sharing.deploy(app.sharing_for(image, parents)), [s.describe() for s in sharing.steps]
     return sharing
 
 
@@ -265,3 +271,38 @@ def test_organizations_empty_pages_throttling_and_a_failed_read(
     run.aws.faults.clear()
     run.advance(HOUR)
     assert shared_accounts(run.aws, image_id) == expected - {made["Workloads"][0]}
+
+
+def test_the_share_in_a_nested_stack(
+    organization_rehearsal: Rehearsal,
+    organization_app: OrganizationApp,
+    image_id: str,
+    tmp_path: Path,
+) -> None:
+    run = organization_rehearsal
+    organization, made = _organization(run)
+    workloads = organization.ou_ids["Workloads"]
+
+    def declare(stack: cdk.Stack) -> None:
+        WorkspaceImageOrganizationShare(
+            cdk.NestedStack(stack, "Sharing"),
+            "Workloads",
+            image_id=image_id,
+            organizational_unit_ids=[workloads],
+            organizations_role_arn=f"arn:aws:iam::{MANAGEMENT_ACCOUNT_ID}:role/{READER_ROLE_NAME}",
+        )
+
+    assert run.stack("OrganizationReader", MANAGEMENT_ACCOUNT_ID).deploy(organization_app.reader)
+    parent = run.stack(STACK_NAME)
+    assert parent.deploy(synth(tmp_path, declare)), [s.describe() for s in run.engines[-1].steps]
+    (nested,) = parent.nested.values()
+    assert nested.status == "CREATE_COMPLETE"
+    expected = _active(made, "Workloads", "Workloads/Prod")
+    assert shared_accounts(run.aws, image_id) == expected
+
+    leaving = made["Workloads"][0]
+    organization.move(leaving, "Workloads", "Sandbox")
+    assert run.advance(HOUR) == 1
+    assert shared_accounts(run.aws, image_id) == expected - {leaving}
+    assert parent.delete() and nested.status == "DELETE_COMPLETE"
+    assert shared_accounts(run.aws, image_id) == set()
