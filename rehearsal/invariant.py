@@ -77,8 +77,8 @@ class RunReport:
 
 
 def run_reports(deliveries: Iterable[Delivery], epoch: float) -> dict[str, RunReport]:
-    """The last run of each configuration, from the function's summary lines; a delivery that
-    timed out or raised counts as a failed run of the configuration it was running."""
+    """The last run of each configuration, from the function's summary lines (a delivery that
+    stopped before writing one leaves the configuration's previous report)."""
     last: dict[str, RunReport] = {}
     for delivery in deliveries:
         at = epoch + delivery.at_seconds

@@ -29,6 +29,9 @@ class VirtualClock:
         self._offset = 0.0
         self._epoch = _real_time() - _real_monotonic()  # time() = epoch + monotonic()
         self._changed = threading.Condition()
+        self._timers: set[float] = set()  # due times of the timers waiting
+        self.deadline: float | None = None
+        """The invocation's Timeout (``monotonic()``): no sleep reaches past it."""
 
     def monotonic(self) -> float:
         return _real_monotonic() + self._offset
@@ -37,11 +40,20 @@ class VirtualClock:
         return self._epoch + self.monotonic()
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
+        """Skip ``seconds`` at once, stopping at each timer due on the way for it to run; a
+        sleep that reaches the deadline stops there, where the invocation is stopped."""
+        target = self.monotonic() + max(seconds, 0.0)
+        while True:
             with self._changed:
-                self._offset += seconds
+                due = min((t for t in self._timers if t < target), default=target)
+                if self.deadline is not None:
+                    due = min(due, self.deadline)
+                self._offset = max(self._offset, due - _real_monotonic())
                 self._changed.notify_all()
-        _real_sleep(0)
+            if due >= target:
+                _real_sleep(0)
+                return
+            _real_sleep(_POLL_SECONDS)  # the timer, or the stop at the deadline, runs now
 
     def advance_to(self, epoch_seconds: float) -> None:
         """Move ``time()`` forward to ``epoch_seconds`` (no change if it is already later)."""
@@ -50,14 +62,21 @@ class VirtualClock:
             self._changed.notify_all()
 
     def wait_until(self, due: float, cancelled: threading.Event) -> bool:
-        """Block until ``monotonic()`` reaches ``due`` (True) or ``cancelled`` is set (False)."""
-        while not cancelled.is_set():
+        """Block until ``monotonic()`` reaches ``due`` (True) or ``cancelled`` is set (False);
+        a sleep stops at ``due`` on its way past it."""
+        with self._changed:
+            self._timers.add(due)
+        try:
+            while not cancelled.is_set():
+                with self._changed:
+                    remaining = due - self.monotonic()
+                    if remaining <= 0:
+                        return True
+                    self._changed.wait(min(remaining, _POLL_SECONDS))
+            return False
+        finally:
             with self._changed:
-                remaining = due - self.monotonic()
-                if remaining <= 0:
-                    return True
-                self._changed.wait(min(remaining, _POLL_SECONDS))
-        return False
+                self._timers.discard(due)
 
 
 CLOCK = VirtualClock()

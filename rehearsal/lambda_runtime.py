@@ -14,6 +14,7 @@ thrown away.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import importlib.util
 import json
@@ -83,7 +84,8 @@ def end(outcome, started, finished):
             return
         finished.set()
         sys.stdout.flush()
-        print("MARK" + outcome + " " + repr(clock.monotonic() - started), flush=True)
+        elapsed = clock.monotonic() - started
+        print("MARK" + outcome + " " + repr(elapsed) + " " + repr(clock.time()), flush=True)
         if outcome == "timeout":  # Lambda stops the invocation there and then
             os._exit(0)
 
@@ -96,6 +98,7 @@ for line in sys.stdin:
     clock.advance_to(request["now"])
     request_ids.request_id = request["request_id"]
     started, finished = clock.monotonic(), threading.Event()
+    clock.deadline = started + request["timeout"]
     threading.Thread(
         target=watch, args=(started + request["timeout"], started, finished), daemon=True
     ).start()
@@ -155,6 +158,8 @@ class Invocation:
     outcome: str
     log: str
     seconds: float
+    ended_at: float = 0.0
+    """When it ended on the container's virtual clock (epoch seconds; 0 if it never started)."""
 
     @property
     def failed(self) -> bool:
@@ -213,12 +218,13 @@ class _Container:
         # The container stops itself at the Timeout on its virtual clock, which runs at least
         # as fast as real time; this real deadline only catches a container that hangs.
         log, mark = self._until_mark(started + timeout_seconds + STOP_MARGIN_SECONDS)
-        outcome, _, seconds = mark.partition(" ")
-        elapsed = float(seconds) if seconds else time.monotonic() - started
+        outcome, *clock = mark.split(" ")
+        elapsed = float(clock[0]) if clock else time.monotonic() - started
+        ended = float(clock[1]) if clock else now + elapsed
         if outcome == "timeout":
             self.stop()
             log += f"Task timed out after {timeout_seconds:.2f} seconds\n"
-        return Invocation(outcome, log, elapsed)
+        return Invocation(outcome, log, elapsed, ended)
 
     @property
     def alive(self) -> bool:
@@ -305,9 +311,7 @@ class LambdaRuntime:
             event, self.timeout_seconds, time.time() if now is None else now
         )
         if init_log:
-            invocation = Invocation(
-                invocation.outcome, init_log + invocation.log, invocation.seconds
-            )
+            invocation = dataclasses.replace(invocation, log=init_log + invocation.log)
         if container.alive and not invocation.failed:
             with self._lock:
                 self._idle.append(container)

@@ -117,7 +117,8 @@ class LambdaService:
     ) -> Invocation:
         invocation = self._runtime(function, environment).invoke(event, self.epoch + self.now)
         with self._lock:
-            self.now += invocation.seconds
+            # A warm container's clock ran on while it was idle: time never goes back.
+            self.now = max(self.now + invocation.seconds, invocation.ended_at - self.epoch)
             self.deliveries.append(
                 Delivery(
                     kind,

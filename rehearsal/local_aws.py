@@ -65,6 +65,7 @@ class LocalAws:
         )
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self.endpoint_url = f"https://127.0.0.1:{self._server.server_port}"
+        self._session = boto3.Session()  # one for every client: making a session is slow
         self.environment = {
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_CA_BUNDLE": self.ca_bundle,
@@ -93,7 +94,7 @@ class LocalAws:
         the harness's credentials (moto's default account) or ``session``'s."""
         credentials: dict[str, str] = {}
         if session is None:
-            session = boto3.Session()
+            session = self._session
             credentials = {
                 "aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"],
                 "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],

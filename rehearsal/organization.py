@@ -61,6 +61,19 @@ class Organization:
         )["OrganizationalUnit"]["Id"]
         return self.ou_ids[path]
 
+    def delete_ou(self, path: str) -> None:
+        """Delete an OU, which Organizations allows only once it holds no account or OU (moto
+        deletes any)."""
+        ou_id = self.ou_ids[path]
+        for operation, key in (
+            ("list_accounts_for_parent", "Accounts"),
+            ("list_organizational_units_for_parent", "OrganizationalUnits"),
+        ):
+            if getattr(self.client, operation)(ParentId=ou_id)[key]:
+                raise ValueError(f"OU {path} is not empty: Organizations refuses to delete it")
+        self.client.delete_organizational_unit(OrganizationalUnitId=ou_id)
+        self.changes.append((self.clock(), ou_id))
+
     def add_accounts(self, path: str, count: int, prefix: str = "member") -> list[str]:
         """Create ``count`` accounts (moto puts them in the root) and move them to ``path``."""
         made = []

@@ -69,6 +69,7 @@ from rehearsal.assembly import ASSET_PATH_METADATA, FunctionSpec, StackTemplate,
 from rehearsal.cloudformation import CloudFormation, Response
 from rehearsal.cloudformation_reads import ResourceRow
 from rehearsal.iam_check import RoleDirectory
+from rehearsal.lambda_runtime import Invocation
 from rehearsal.lambda_service import AsyncConfig, LambdaService
 from rehearsal.local_aws import ACCOUNT_ID, REGION
 from rehearsal.provisioning import PROVISIONED_TYPES, Provisioner
@@ -79,6 +80,8 @@ _RATE_UNITS = {"minute": 60.0, "hour": 3600.0, "day": 86400.0}
 CLEANUP_DELETE_ATTEMPTS = 3
 """CloudFormation "attempts to delete the old resource three times", then removes it from the
 stack and completes the update."""
+DEFAULT_SERVICE_TIMEOUT_SECONDS = 3600
+"""How long CloudFormation waits for a custom resource's answer without a ServiceTimeout."""
 MAX_TARGET_INPUT_CHARS = 8192
 """EventBridge refuses a target whose Input is longer."""
 # The property that names a resource, when the template sets it (its physical ID then).
@@ -492,14 +495,28 @@ class StackEngine:
             resource_type=self.resources[logical_id].resource_type,
         )
         answers: list[Response] = []
+        sent_at = self._lambda.now
+        service_timeout = float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT_SECONDS))
+
+        def answered(invocation: Invocation) -> None:
+            response = self._channel.response(event, log=invocation.log)
+            if self._lambda.now - sent_at > service_timeout:
+                # CloudFormation stopped waiting at the ServiceTimeout; the answer is ignored.
+                response = Response(
+                    "FAILED",
+                    physical_id or f"{self.name}-{logical_id}-timed-out",
+                    f"no response within the ServiceTimeout ({service_timeout:.0f} s)",
+                    {},
+                    0,
+                )
+            answers.append(response)
+
         self._lambda.invoke_async(
             self._functions[function_logical_id],
             self._credentials(function_logical_id, template),
             self._async_config(function_logical_id),
             event,
-            after_first=lambda invocation: answers.append(
-                self._channel.response(event, log=invocation.log)
-            ),
+            after_first=answered,
         )
         response = answers[0]
         with self._lock:
@@ -834,7 +851,8 @@ class StackEngine:
                 old = outcome.old
                 assert old is not None
                 if old.resource_type == NESTED_STACK_TYPE and logical_id in self.nested:
-                    self.nested[logical_id].deploy(self._nested_template(old.declaration, previous))
+                    back = self._nested_template(old.declaration, previous)
+                    rollback_ok = self.nested[logical_id].deploy(back) and rollback_ok
                 if not is_custom_resource(resource.resource_type):
                     if self._provisioner is not None and old.resource_type in PROVISIONED_TYPES:
                         self._provisioner.update(

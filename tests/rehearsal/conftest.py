@@ -10,6 +10,7 @@ from rehearsal.assembly import StackTemplate
 from rehearsal.local_aws import LocalAws
 from rehearsal.organization_stacks import OrganizationApp, synthesize_organization_app
 from rehearsal.scenario import Rehearsal
+from tests.support.organization_scene import Scene
 from tests.support.values import EXAMPLE_IMAGE_ID
 
 SHORT_TIMEOUT_SECONDS = 6.0
@@ -37,9 +38,8 @@ def organization_app(tmp_path_factory: pytest.TempPathFactory) -> OrganizationAp
 
 
 @pytest.fixture
-def organization_rehearsal(aws: LocalAws) -> Iterator[Rehearsal]:
-    """A quiet rehearsal with an organization whose management account is its own."""
+def scene(aws: LocalAws, organization_app: OrganizationApp, image_id: str) -> Iterator[Scene]:
+    """A quiet rehearsal with an organization of its own, the organization app, an image."""
     run = Rehearsal(aws, print_line=lambda _: None)
-    run.create_organization()
-    yield run
+    yield Scene.build(run, organization_app, image_id)
     run.close()

@@ -5,12 +5,13 @@ stand-in's EventBridge, Organizations answering with ``State`` only, STS evaluat
 role's trust policy, IAM deciding every call.
 
 Every stack operation and every stretch of schedules ends with the invariant check
-(``rehearsal.invariant``). Scenarios marked ``long`` run in CI (``.ci/run``), not in
-``scripts/test``.
+(``rehearsal.invariant``). The one marked ``long`` (hundreds of accounts) runs in CI
+(``.ci/run``), not in ``scripts/test``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -22,287 +23,236 @@ from cdk_workspaces_image_sharing.handler.organization_share import RESOURCE_TYP
 from examples.organization_share_app import READER_ROLE_NAME
 from rehearsal.assembly import StackTemplate
 from rehearsal.faults import Fault
-from rehearsal.local_aws import ACCOUNT_ID, shared_accounts
-from rehearsal.organization import MANAGEMENT_ACCOUNT_ID, Organization
-from rehearsal.organization_stacks import OrganizationApp
-from rehearsal.scenario import Rehearsal
-from rehearsal.stack_engine import CLEANUP_DELETE_ATTEMPTS, StackEngine
+from rehearsal.organization import MANAGEMENT_ACCOUNT_ID
+from rehearsal.organization_stacks import SHARING_STACK
+from rehearsal.stack_engine import CLEANUP_DELETE_ATTEMPTS
 from tests.support.apps import STACK_NAME, synth
+from tests.support.organization_scene import Scene
 from tests.support.values import EXAMPLE_ACCOUNT_ID, EXAMPLE_IMAGE_ID, GRANT
 
 HOUR = 3600.0
-LAYOUT = {"Workloads": 2, "Workloads/Prod": 3, "Sandbox": 2}
 REVOKE = '"AllowCopyImage": false'
 LEDGER_WRITES = ("TransactWriteItems", "UpdateItem", "DeleteItem", "PutItem")
 
 
-def _organization(run: Rehearsal) -> tuple[Organization, dict[str, list[str]]]:
-    """Nested OUs with one closed account and the image owner inside."""
-    organization = run.organization
-    assert organization is not None
-    made = organization.populate(LAYOUT)
-    organization.add_existing_account(ACCOUNT_ID, "Workloads/Prod")
-    organization.close(made["Workloads/Prod"][0])
-    return organization, made
-
-
-def _active(made: dict[str, list[str]], *paths: str) -> set[str]:
-    accounts = {a for path in paths for a in made[path]}
-    return accounts - {made["Workloads/Prod"][0]}
-
-
-def _deployed(run: Rehearsal, app: OrganizationApp, image: str, parents: list[str]) -> StackEngine:
-    reader = run.stack("OrganizationReader", MANAGEMENT_ACCOUNT_ID)
-    assert reader.deploy(app.reader)
-    sharing = run.stack("ImageSharing")
-    assert sharing.deploy(app.sharing_for(image, parents)), [s.describe() for s in sharing.steps]
-    return sharing
-
-
-def test_the_readme_lifecycle_on_nested_ous(
-    organization_rehearsal: Rehearsal, organization_app: OrganizationApp, image_id: str
+def _refuse_grants(
+    scene: Scene, code: str, contains: str, while_: Callable[[], bool] | None = None
 ) -> None:
-    run = organization_rehearsal
-    organization, made = _organization(run)
-    sharing = _deployed(run, organization_app, image_id, [organization.ou_ids["Workloads"]])
-    expected = _active(made, "Workloads", "Workloads/Prod")
-    assert shared_accounts(run.aws, image_id) == expected
+    """WorkSpaces refuses, with ``code``, every call whose body holds ``contains``."""
+    fault = Fault(GRANT, "error", 1_000, code, body_contains=contains, applies_while=while_)
+    scene.run.aws.faults.inject(fault)
 
-    (joined,) = organization.add_accounts("Workloads/Prod", 1)
-    leaving = made["Workloads"][0]
-    organization.move(leaving, "Workloads", "Sandbox")
-    closed = made["Workloads/Prod"][1]
-    organization.close(closed)
-    assert run.advance(HOUR) == 1
-    assert shared_accounts(run.aws, image_id) == expected - {leaving, closed} | {joined}
+
+def test_the_readme_lifecycle_on_nested_ous(scene: Scene) -> None:
+    sharing = scene.deployed([scene.workloads])
+    expected = scene.active("Workloads", "Workloads/Prod")
+    assert scene.shared() == expected
+
+    (joined,) = scene.organization.add_accounts("Workloads/Prod", 1)
+    leaving, closed = scene.made["Workloads"][0], scene.made["Workloads/Prod"][1]
+    scene.organization.move(leaving, "Workloads", "Sandbox")
+    scene.organization.close(closed)
+    assert scene.run.advance(HOUR) == 1
+    assert scene.shared() == expected - {leaving, closed} | {joined}
 
     assert sharing.delete()
-    assert shared_accounts(run.aws, image_id) == set()
+    assert scene.shared() == set()
 
 
 def test_the_sharing_stack_deployed_before_its_reader_role_fails_and_says_so(
-    organization_rehearsal: Rehearsal, organization_app: OrganizationApp, image_id: str
+    scene: Scene,
 ) -> None:
-    run = organization_rehearsal
-    organization, made = _organization(run)
-    sharing = run.stack("ImageSharing")
-    template = organization_app.sharing_for(image_id, [organization.ou_ids["Workloads"]])
+    sharing = scene.run.stack(SHARING_STACK)
+    template = scene.app.sharing_for(scene.image_id, [scene.workloads])
     assert not sharing.deploy(template)
     assert sharing.status == "ROLLBACK_COMPLETE"
     reason = sharing.steps[0].response.reason
     assert "deploy WorkspaceImageOrganizationReaderRole first" in reason, reason
-    assert shared_accounts(run.aws, image_id) == set()
+    assert scene.shared() == set()
 
-    assert run.stack("OrganizationReader", MANAGEMENT_ACCOUNT_ID).deploy(organization_app.reader)
+    scene.deploy_reader()
     assert sharing.deploy(template)
-    assert shared_accounts(run.aws, image_id) == _active(made, "Workloads", "Workloads/Prod")
+    assert scene.shared() == scene.active("Workloads", "Workloads/Prod")
 
 
 def test_one_account_workspaces_refuses_is_reported_and_retried_by_the_schedule(
-    organization_rehearsal: Rehearsal, organization_app: OrganizationApp, image_id: str
+    scene: Scene,
 ) -> None:
-    run = organization_rehearsal
-    organization, made = _organization(run)
-    refused = made["Sandbox"][0]
-    run.aws.faults.inject(
-        Fault(
-            GRANT,
-            "error",
-            times=1_000,
-            error_code="OperationNotSupportedException",
-            body_contains=f'"SharedAccountId": "{refused}"',
-        )
-    )
-    _deployed(run, organization_app, image_id, [organization.ou_ids["Sandbox"]])
-    assert shared_accounts(run.aws, image_id) == {made["Sandbox"][1]}
-    run.advance(HOUR)
-    assert shared_accounts(run.aws, image_id) == {made["Sandbox"][1]}
-    run.aws.faults.clear()  # the account enables BYOL
-    run.advance(HOUR)
-    assert shared_accounts(run.aws, image_id) == set(made["Sandbox"])
+    refused, other = scene.made["Sandbox"]
+    _refuse_grants(scene, "OperationNotSupportedException", f'"SharedAccountId": "{refused}"')
+    scene.deployed([scene.sandbox])
+    assert scene.shared() == {other}
+    scene.run.advance(HOUR)
+    assert scene.shared() == {other}
+    scene.run.aws.faults.clear()  # the account enables BYOL
+    scene.run.advance(HOUR)
+    assert scene.shared() == {refused, other}
 
 
-@pytest.mark.long
-def test_update_to_another_ou_then_a_rollback_after_the_old_ou_emptied(
-    organization_rehearsal: Rehearsal, organization_app: OrganizationApp, image_id: str
-) -> None:
-    run = organization_rehearsal
-    organization, made = _organization(run)
-    workloads, sandbox = organization.ou_ids["Workloads"], organization.ou_ids["Sandbox"]
-    sharing = _deployed(run, organization_app, image_id, [workloads])
-    assert sharing.deploy(organization_app.sharing_for(image_id, [sandbox]))
-    assert shared_accounts(run.aws, image_id) == set(made["Sandbox"])
+def test_update_to_another_ou_then_a_rollback_after_the_old_ou_emptied(scene: Scene) -> None:
+    sandbox_accounts = set(scene.made["Sandbox"])
+    sharing = scene.deployed([scene.workloads])
+    assert sharing.deploy(scene.app.sharing_for(scene.image_id, [scene.sandbox]))
+    assert scene.shared() == sandbox_accounts
 
-    for account in made["Sandbox"]:  # every account of the OU the rollback returns to leaves
-        organization.move(account, "Sandbox", "Workloads")
+    for account in sandbox_accounts:  # every account of the OU the rollback returns to leaves
+        scene.organization.move(account, "Sandbox", "Workloads")
     rolled_back = sharing.deploy(
-        organization_app.sharing_for(image_id, [workloads]), another_resource_fails=True
+        scene.app.sharing_for(scene.image_id, [scene.workloads]), another_resource_fails=True
     )
     assert not rolled_back and sharing.status == "UPDATE_ROLLBACK_COMPLETE"
     # The Update back succeeds on an OU with no active account, and revokes nothing (no
     # Update does); scheduled runs fail closed on it (reported as Failed) until it has one.
-    assert shared_accounts(run.aws, image_id) == set(made["Sandbox"])
-    run.advance(HOUR)
-    assert shared_accounts(run.aws, image_id) == set(made["Sandbox"])
-    (joined,) = organization.add_accounts("Sandbox", 1)
-    run.advance(HOUR)
-    assert shared_accounts(run.aws, image_id) == {joined}
+    assert scene.shared() == sandbox_accounts
+    scene.run.advance(HOUR)
+    assert scene.shared() == sandbox_accounts
+    (joined,) = scene.organization.add_accounts("Sandbox", 1)
+    scene.run.advance(HOUR)
+    assert scene.shared() == {joined}
 
 
-@pytest.mark.long
-def test_a_cleanup_delete_given_up_on_is_released_by_a_later_scheduled_run(
-    organization_rehearsal: Rehearsal, organization_app: OrganizationApp, image_id: str
+def test_an_ou_that_no_longer_exists_fails_closed_and_never_fails_a_rollback(
+    scene: Scene,
 ) -> None:
-    run = organization_rehearsal
-    organization, made = _organization(run)
-    workloads, sandbox = organization.ou_ids["Workloads"], organization.ou_ids["Sandbox"]
-    sharing = _deployed(run, organization_app, image_id, [sandbox])
-    run.aws.faults.inject(
-        Fault(
-            GRANT,
-            "error",
-            times=1_000,
-            error_code="ResourceUnavailableException",
-            body_contains=REVOKE,
-            applies_while=lambda: sharing.status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
-        )
+    sandbox_accounts = set(scene.made["Sandbox"])
+    sharing = scene.deployed([scene.sandbox])
+    for account in sandbox_accounts:
+        scene.organization.move(account, "Sandbox", "Workloads")
+    gone = scene.sandbox
+    scene.organization.delete_ou("Sandbox")
+    scene.run.advance(HOUR)  # ParentNotFoundException: fails closed, revokes nothing
+    assert scene.shared() == sandbox_accounts
+    assert "ParentNotFoundException" in scene.run.lambda_service.deliveries[-1].invocation.log
+
+    assert not sharing.deploy(scene.app.sharing_for(scene.image_id, [gone, scene.workloads]))
+    assert "ParentNotFoundException" in sharing.steps[-2].response.reason
+    rolled_back = sharing.deploy(
+        scene.app.sharing_for(scene.image_id, [scene.workloads]), another_resource_fails=True
     )
-    assert sharing.deploy(organization_app.sharing_for(image_id, [workloads]))
+    assert not rolled_back and sharing.status == "UPDATE_ROLLBACK_COMPLETE"  # back to gone
+    assert scene.shared() == sandbox_accounts
+
+
+def test_a_cleanup_delete_given_up_on_is_released_by_a_later_scheduled_run(scene: Scene) -> None:
+    sharing = scene.deployed([scene.sandbox])
+    _refuse_grants(
+        scene,
+        "ResourceUnavailableException",
+        REVOKE,
+        lambda: sharing.status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    )
+    assert sharing.deploy(scene.app.sharing_for(scene.image_id, [scene.workloads]))
     assert len(sharing.failed_cleanup) == CLEANUP_DELETE_ATTEMPTS and sharing.abandoned
-    workloads_accounts = _active(made, "Workloads", "Workloads/Prod")
-    assert shared_accounts(run.aws, image_id) == workloads_accounts | set(made["Sandbox"])
+    workloads_accounts = scene.active("Workloads", "Workloads/Prod")
+    assert scene.shared() == workloads_accounts | set(scene.made["Sandbox"])
 
-    run.advance(ABANDONED_AFTER_SECONDS + HOUR)
-    assert shared_accounts(run.aws, image_id) == workloads_accounts
+    scene.run.advance(ABANDONED_AFTER_SECONDS + HOUR)
+    assert scene.shared() == workloads_accounts
     assert sharing.delete()
-    assert shared_accounts(run.aws, image_id) == set()
+    assert scene.shared() == set()
 
 
-@pytest.mark.long
 def test_a_late_duplicate_of_the_old_configurations_create_does_not_revive_it(
-    organization_rehearsal: Rehearsal, organization_app: OrganizationApp, image_id: str
+    scene: Scene,
 ) -> None:
-    run = organization_rehearsal
-    organization, made = _organization(run)
-    workloads, sandbox = organization.ou_ids["Workloads"], organization.ou_ids["Sandbox"]
-    run.lambda_service.late_duplicate = lambda event: event.get("ResourceType") == SHARE_TYPE
-    sharing = _deployed(run, organization_app, image_id, [sandbox])
-    run.lambda_service.late_duplicate = None
-    assert sharing.deploy(organization_app.sharing_for(image_id, [workloads]))
-    workloads_accounts = _active(made, "Workloads", "Workloads/Prod")
-    assert shared_accounts(run.aws, image_id) == workloads_accounts
+    service = scene.run.lambda_service
+    service.late_duplicate = lambda event: event.get("ResourceType") == SHARE_TYPE
+    sharing = scene.deployed([scene.sandbox])
+    service.late_duplicate = None
+    assert sharing.deploy(scene.app.sharing_for(scene.image_id, [scene.workloads]))
+    workloads_accounts = scene.active("Workloads", "Workloads/Prod")
+    assert scene.shared() == workloads_accounts
 
-    run.advance(HOUR)  # the Create of the Sandbox configuration arrives again, then the schedule
-    late = [d for d in run.lambda_service.deliveries if d.kind == "late duplicate"]
+    scene.run.advance(HOUR)  # the Sandbox configuration's Create arrives again, then the rule
+    late = [d for d in service.deliveries if d.kind == "late duplicate"]
     assert [d.request_type for d in late] == ["Create"]
-    assert shared_accounts(run.aws, image_id) == workloads_accounts
+    assert scene.shared() == workloads_accounts
 
 
 @pytest.mark.long
 def test_600_extra_accounts_and_a_delete_that_runs_out_of_time_then_retried(
-    organization_rehearsal: Rehearsal, organization_app: OrganizationApp, image_id: str
+    scene: Scene,
 ) -> None:
-    run = organization_rehearsal
-    organization, made = _organization(run)
-    many = set(organization.add_accounts("Sandbox", 600))
-    sharing = _deployed(run, organization_app, image_id, [organization.ou_ids["Sandbox"]])
-    everyone = many | set(made["Sandbox"])
-    assert shared_accounts(run.aws, image_id) == everyone
-    assert run.advance(HOUR) == 1
-    assert "602 accounts in scope" in run.lambda_service.deliveries[-1].invocation.log
+    everyone = set(scene.organization.add_accounts("Sandbox", 600)) | set(scene.made["Sandbox"])
+    sharing = scene.deployed([scene.sandbox])
+    assert scene.shared() == everyone
+    assert scene.run.advance(HOUR) == 1
+    assert "602 accounts in scope" in scene.run.lambda_service.deliveries[-1].invocation.log
 
     # Every WorkSpaces and ledger call throttled once costs botocore's back-off on the virtual
     # clock (within its retry quota): the 900 s Timeout runs out part way.
     for target in (GRANT, *LEDGER_WRITES):
-        run.aws.faults.throttle_each(target, 1)
+        scene.run.aws.faults.throttle_each(target, 1)
     assert not sharing.delete()
     assert sharing.status == "DELETE_FAILED"
     assert "stopped after" in sharing.steps[-1].response.reason
-    left = shared_accounts(run.aws, image_id)
+    left = scene.shared()
     assert left and left < everyone
     while sharing.status == "DELETE_FAILED" and len(sharing.steps) < 6:
         sharing.delete()  # the user deletes the stack again
     assert sharing.status == "DELETE_COMPLETE"
-    assert shared_accounts(run.aws, image_id) == set()
+    assert scene.shared() == set()
 
 
-@pytest.mark.long
 def test_a_share_another_stack_declares_stays_when_the_account_leaves(
-    organization_rehearsal: Rehearsal,
-    organization_app: OrganizationApp,
-    example_stack: StackTemplate,
-    image_id: str,
+    scene: Scene, example_stack: StackTemplate
 ) -> None:
-    run = organization_rehearsal
-    organization, made = _organization(run)
-    sharing = _deployed(run, organization_app, image_id, [organization.ou_ids["Sandbox"]])
-    declared = made["Sandbox"][0]
-    pair_stack = run.stack("PairShare")
+    sharing = scene.deployed([scene.sandbox])
+    declared = scene.made["Sandbox"][0]
+    pair_stack = scene.run.stack("PairShare")
     assert pair_stack.deploy(
-        example_stack.with_values({EXAMPLE_IMAGE_ID: image_id, EXAMPLE_ACCOUNT_ID: declared})
+        example_stack.with_values({EXAMPLE_IMAGE_ID: scene.image_id, EXAMPLE_ACCOUNT_ID: declared})
     )
-    organization.move(declared, "Sandbox", "Workloads")
-    run.advance(HOUR)
-    assert shared_accounts(run.aws, image_id) == set(made["Sandbox"])
+    scene.organization.move(declared, "Sandbox", "Workloads")
+    scene.run.advance(HOUR)
+    assert scene.shared() == set(scene.made["Sandbox"])
     assert sharing.delete()
-    assert shared_accounts(run.aws, image_id) == {declared}
+    assert scene.shared() == {declared}
 
 
-@pytest.mark.long
-def test_organizations_empty_pages_throttling_and_a_failed_read(
-    organization_rehearsal: Rehearsal, organization_app: OrganizationApp, image_id: str
-) -> None:
-    run = organization_rehearsal
-    organization, made = _organization(run)
-    run.aws.faults.empty_pages(3)
-    run.aws.faults.inject(
+def test_organizations_empty_pages_throttling_and_a_failed_read(scene: Scene) -> None:
+    faults = scene.run.aws.faults
+    faults.empty_pages(3)
+    faults.inject(
         Fault("ListAccountsForParent", "error", times=2, error_code="TooManyRequestsException")
     )
-    _deployed(run, organization_app, image_id, [organization.ou_ids["Workloads"]])
-    expected = _active(made, "Workloads", "Workloads/Prod")
-    assert shared_accounts(run.aws, image_id) == expected
+    scene.deployed([scene.workloads])
+    expected = scene.active("Workloads", "Workloads/Prod")
+    assert scene.shared() == expected
 
-    organization.move(made["Workloads"][0], "Workloads", "Sandbox")
-    run.aws.faults.inject(
+    leaving = scene.made["Workloads"][0]
+    scene.organization.move(leaving, "Workloads", "Sandbox")
+    faults.inject(
         Fault("ListAccountsForParent", "error", times=1_000, error_code="ServiceException")
     )
-    run.advance(HOUR)  # fails closed: nothing revoked
-    assert shared_accounts(run.aws, image_id) == expected
-    run.aws.faults.clear()
-    run.advance(HOUR)
-    assert shared_accounts(run.aws, image_id) == expected - {made["Workloads"][0]}
+    scene.run.advance(HOUR)  # fails closed: nothing revoked
+    assert scene.shared() == expected
+    faults.clear()
+    scene.run.advance(HOUR)
+    assert scene.shared() == expected - {leaving}
 
 
-def test_the_share_in_a_nested_stack(
-    organization_rehearsal: Rehearsal,
-    organization_app: OrganizationApp,
-    image_id: str,
-    tmp_path: Path,
-) -> None:
-    run = organization_rehearsal
-    organization, made = _organization(run)
-    workloads = organization.ou_ids["Workloads"]
-
+def test_the_share_in_a_nested_stack(scene: Scene, tmp_path: Path) -> None:
     def declare(stack: cdk.Stack) -> None:
         WorkspaceImageOrganizationShare(
             cdk.NestedStack(stack, "Sharing"),
             "Workloads",
-            image_id=image_id,
-            organizational_unit_ids=[workloads],
+            image_id=scene.image_id,
+            organizational_unit_ids=[scene.workloads],
             organizations_role_arn=f"arn:aws:iam::{MANAGEMENT_ACCOUNT_ID}:role/{READER_ROLE_NAME}",
         )
 
-    assert run.stack("OrganizationReader", MANAGEMENT_ACCOUNT_ID).deploy(organization_app.reader)
-    parent = run.stack(STACK_NAME)
-    assert parent.deploy(synth(tmp_path, declare)), [s.describe() for s in run.engines[-1].steps]
+    scene.deploy_reader()
+    parent = scene.run.stack(STACK_NAME)
+    assert parent.deploy(synth(tmp_path, declare)), [s.describe() for s in parent.steps]
     (nested,) = parent.nested.values()
     assert nested.status == "CREATE_COMPLETE"
-    expected = _active(made, "Workloads", "Workloads/Prod")
-    assert shared_accounts(run.aws, image_id) == expected
+    expected = scene.active("Workloads", "Workloads/Prod")
+    assert scene.shared() == expected
 
-    leaving = made["Workloads"][0]
-    organization.move(leaving, "Workloads", "Sandbox")
-    assert run.advance(HOUR) == 1
-    assert shared_accounts(run.aws, image_id) == expected - {leaving}
+    leaving = scene.made["Workloads"][0]
+    scene.organization.move(leaving, "Workloads", "Sandbox")
+    assert scene.run.advance(HOUR) == 1
+    assert scene.shared() == expected - {leaving}
     assert parent.delete() and nested.status == "DELETE_COMPLETE"
-    assert shared_accounts(run.aws, image_id) == set()
+    assert scene.shared() == set()
