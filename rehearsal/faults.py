@@ -55,6 +55,19 @@ class Fault:
     applies_while: Callable[[], bool] | None = None
 
 
+@dataclass
+class Overlap:
+    """Run ``meanwhile`` (e.g. another function run, to its end) while the next request to
+    ``target`` whose body holds ``body_contains`` is in flight: before it reaches moto
+    (``before``) or after moto answered and before the answer goes back. That is how two runs
+    of the function overlap: the request's caller acts on a state that has changed since."""
+
+    target: str
+    meanwhile: Callable[[], object]
+    body_contains: str = ""
+    before: bool = False
+
+
 def grants_hang_while(
     condition: Callable[[], bool], delay_seconds: float, account_id: str = ""
 ) -> Fault:
@@ -100,6 +113,7 @@ class FaultLayer:
         self.stacks = CloudFormationReads()
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
+        self._overlaps: list[Overlap] = []
         self._empty_pages = 0
         self._throttle_each: dict[str, int] = {}
         self._seen_bodies: Counter[tuple[str, bytes]] = Counter()
@@ -119,6 +133,19 @@ class FaultLayer:
         with self._lock:
             self._throttle_each[target] = times
 
+    def overlap(self, overlap: Overlap) -> None:
+        """Queue ``overlap`` for the next matching request."""
+        with self._lock:
+            self._overlaps.append(overlap)
+
+    def _take_overlap(self, target: str, body: bytes) -> Overlap | None:
+        with self._lock:
+            for overlap in self._overlaps:
+                if overlap.target == target and overlap.body_contains.encode() in body:
+                    self._overlaps.remove(overlap)
+                    return overlap
+        return None
+
     def empty_pages(self, times: int) -> None:
         """Answer the next ``times`` Organizations list calls of a function (a role the stand-in
         knows) with an empty page that carries a NextToken, as the service may."""
@@ -136,6 +163,7 @@ class FaultLayer:
         """Drop queued faults and reset the counts."""
         with self._lock:
             self._faults.clear()
+            self._overlaps.clear()
             self._empty_pages = 0
             self._throttle_each.clear()
             self._seen_bodies.clear()
@@ -167,6 +195,17 @@ class FaultLayer:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
         target = _target(environ, self._response_bucket, body)
+        overlap = self._take_overlap(target, body)
+        if overlap is not None:
+            if overlap.before:
+                overlap.meanwhile()
+                return self._serve(environ, start_response, target, body)
+            status, headers, answer = _collect(
+                lambda env, start: self._serve(env, start, target, body), environ
+            )
+            overlap.meanwhile()
+            start_response(status, headers)
+            return [answer]
         fault = self._take(target, body)
         if fault is None:
             return self._serve(environ, start_response, target, body)

@@ -22,17 +22,18 @@ from cdk_workspaces_image_sharing.handler.organization_share import ABANDONED_AF
 from cdk_workspaces_image_sharing.handler.organization_share import RESOURCE_TYPE as SHARE_TYPE
 from examples.organization_share_app import READER_ROLE_NAME
 from rehearsal.assembly import StackTemplate
-from rehearsal.faults import Fault
+from rehearsal.faults import Fault, Overlap
 from rehearsal.organization import MANAGEMENT_ACCOUNT_ID
 from rehearsal.organization_stacks import SHARING_STACK
-from rehearsal.stack_engine import CLEANUP_DELETE_ATTEMPTS
+from rehearsal.stack_engine import CLEANUP_DELETE_ATTEMPTS, StackEngine
 from tests.support.apps import STACK_NAME, synth
 from tests.support.organization_scene import Scene
-from tests.support.values import EXAMPLE_ACCOUNT_ID, EXAMPLE_IMAGE_ID, GRANT
+from tests.support.values import DESCRIBE, EXAMPLE_ACCOUNT_ID, EXAMPLE_IMAGE_ID, GRANT
 
 HOUR = 3600.0
 REVOKE = '"AllowCopyImage": false'
 LEDGER_WRITES = ("TransactWriteItems", "UpdateItem", "DeleteItem", "PutItem")
+READER_ROLE_ARN = f"arn:aws:iam::{MANAGEMENT_ACCOUNT_ID}:role/{READER_ROLE_NAME}"
 
 
 def _refuse_grants(
@@ -239,7 +240,7 @@ def test_the_share_in_a_nested_stack(scene: Scene, tmp_path: Path) -> None:
             "Workloads",
             image_id=scene.image_id,
             organizational_unit_ids=[scene.workloads],
-            organizations_role_arn=f"arn:aws:iam::{MANAGEMENT_ACCOUNT_ID}:role/{READER_ROLE_NAME}",
+            organizations_role_arn=READER_ROLE_ARN,
         )
 
     scene.deploy_reader()
@@ -256,3 +257,68 @@ def test_the_share_in_a_nested_stack(scene: Scene, tmp_path: Path) -> None:
     assert scene.shared() == expected - {leaving}
     assert parent.delete() and nested.status == "DELETE_COMPLETE"
     assert scene.shared() == set()
+
+
+def _two_shares(scene: Scene, tmp_path: Path) -> StackEngine:
+    """One stack whose two organization shares of the image (Workloads, Sandbox) share its
+    function and ledger."""
+
+    def declare(stack: cdk.Stack) -> None:
+        for construct_id, parent in (("AWorkloads", scene.workloads), ("BSandbox", scene.sandbox)):
+            WorkspaceImageOrganizationShare(
+                stack,
+                construct_id,
+                image_id=scene.image_id,
+                organizational_unit_ids=[parent],
+                organizations_role_arn=READER_ROLE_ARN,
+            )
+
+    scene.deploy_reader()
+    stack = scene.run.stack(STACK_NAME)
+    assert stack.deploy(synth(tmp_path, declare)), [s.describe() for s in stack.steps]
+    return stack
+
+
+def _rule(stack: StackEngine, construct_id: str) -> str:
+    (rule,) = (
+        r.logical_id
+        for r in stack.resources.values()
+        if r.resource_type == "AWS::Events::Rule" and r.logical_id.startswith(construct_id)
+    )
+    return rule
+
+
+def test_a_revoke_by_an_overlapping_run_after_the_read_does_not_hide_a_wanted_account(
+    scene: Scene, tmp_path: Path
+) -> None:
+    stack = _two_shares(scene, tmp_path)
+    mover = scene.made["Sandbox"][0]
+    scene.organization.move(mover, "Sandbox", "Workloads")  # now AWorkloads's, not BSandbox's
+    # AWorkloads's run (its rule fires first) reads the image's permissions; before the answer
+    # reaches it, BSandbox's run revokes the account that left its OU.
+    scene.run.aws.faults.overlap(
+        Overlap(DESCRIBE, lambda: stack.fire_rule(_rule(stack, "BSandbox")))
+    )
+    scene.run.advance(HOUR)
+    assert mover in scene.shared()
+
+
+def test_a_revoke_landing_after_an_overlapping_want_is_granted_back(
+    scene: Scene, tmp_path: Path
+) -> None:
+    stack = _two_shares(scene, tmp_path)
+    mover = scene.made["Sandbox"][0]
+    scene.organization.move(mover, "Sandbox", "Workloads")
+    # BSandbox's run revokes the account that left its OU; before the revoke reaches
+    # WorkSpaces, AWorkloads's run wants it (and finds it still listed).
+    scene.run.aws.faults.overlap(
+        Overlap(
+            GRANT,
+            lambda: stack.fire_rule(_rule(stack, "AWorkloads")),
+            body_contains=f'{REVOKE}, "SharedAccountId": "{mover}"',
+            before=True,
+        )
+    )
+    stack.fire_rule(_rule(stack, "BSandbox"))
+    scene.run.check("after the two overlapping runs")
+    assert mover in scene.shared()
