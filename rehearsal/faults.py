@@ -118,6 +118,8 @@ class FaultLayer:
         self._throttle_each: dict[str, int] = {}
         self._seen_bodies: Counter[tuple[str, bytes]] = Counter()
         self.calls: Counter[str] = Counter()
+        self.function_calls: Counter[str] = Counter()
+        """The calls of the stand-in's functions (the roles it knows), apart from the harness's."""
         self.throttled: Counter[str] = Counter()
         # Every answer PUT to the response bucket and accepted, by object key, oldest first.
         self.answers: dict[str, list[bytes]] = {}
@@ -168,6 +170,7 @@ class FaultLayer:
             self._throttle_each.clear()
             self._seen_bodies.clear()
             self.calls.clear()
+            self.function_calls.clear()
             self.throttled.clear()
 
     def _take(self, target: str, body: bytes) -> Fault | None:
@@ -195,6 +198,10 @@ class FaultLayer:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
         target = _target(environ, self._response_bucket, body)
+        signer = iam_check.caller(str(environ.get("HTTP_AUTHORIZATION", "")))
+        if signer is not None and self.roles.principal(signer.access_key) is not None:
+            with self._lock:
+                self.function_calls[target] += 1
         overlap = self._take_overlap(target, body)
         if overlap is not None:
             if overlap.before:
