@@ -37,9 +37,11 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 class Fault:
     """Inject ``kind`` on the next ``times`` requests to ``target``.
 
-    ``target`` is a WorkSpaces operation name (``UpdateWorkspaceImagePermission``) or
-    ``RESPONSE_URL``; with ``body_contains``, only requests whose body holds that text match.
-    ``error`` answers with ``error_code``; ``throttle`` with ``ThrottlingException``;
+    ``target`` is an operation name (``UpdateWorkspaceImagePermission``,
+    ``TransactWriteItems``) or ``RESPONSE_URL``; with ``body_contains``, only requests whose
+    body holds that text match. ``error`` answers with ``error_code`` (and
+    ``cancellation_reasons``, the per-item codes of a DynamoDB TransactionCanceledException,
+    e.g. ``("TransactionConflict", "None")``); ``throttle`` with ``ThrottlingException``;
     ``server_error`` with HTTP 500; ``slow`` waits ``delay_seconds`` and then serves the
     request; ``hang`` waits ``delay_seconds`` and drops the connection without passing the
     request on; ``refuse`` drops the connection at once. With ``applies_while``, the fault
@@ -53,6 +55,7 @@ class Fault:
     delay_seconds: float = 0.0
     body_contains: str = ""
     applies_while: Callable[[], bool] | None = None
+    cancellation_reasons: tuple[str, ...] = ()
 
 
 @dataclass
@@ -240,6 +243,13 @@ class FaultLayer:
             code = "Throttling" if fault.kind == "throttle" else fault.error_code
             return _xml(start_response, "400 Bad Request", error_xml(code, f"injected {code}"))
         code = "ThrottlingException" if fault.kind == "throttle" else fault.error_code
+        if fault.cancellation_reasons:
+            reasons = [{"Code": reason} for reason in fault.cancellation_reasons]
+            return _json(
+                start_response,
+                "400 Bad Request",
+                {"__type": code, "message": f"injected {code}", "CancellationReasons": reasons},
+            )
         return _json_error(start_response, "400 Bad Request", code)
 
     def _serve(

@@ -18,7 +18,8 @@ The exemptions, each reported by a run or by CloudFormation, are these and no ot
 - ``failed``: the configuration's last run failed, or it has not run (it fails closed and
   changes nothing more);
 - ``awaiting the schedule``: an account no longer wanted is held by a configuration whose last
-  run was a CloudFormation event: those never revoke (the next scheduled run does);
+  run was a CloudFormation event (those never revoke), and a live rule that EventBridge may
+  invoke the function with runs that configuration (its next run revokes);
 - ``not synced``: the account's place or state in Organizations changed after the
   configuration's last run;
 - ``withheld``: an account no longer wanted is still listed, and the last runs reported at
@@ -221,8 +222,8 @@ def _allowances(
             allowed.failed_scope |= accounts | held  # never run, or failed closed
             continue
         allowed.unsynced |= world.organization.changed_since(report.at)
-        if report.trigger != "Scheduled":  # CloudFormation's events never revoke
-            allowed.awaiting_schedule |= held
+        if report.trigger != "Scheduled" and engine.scheduled(config):
+            allowed.awaiting_schedule |= held  # CloudFormation's events never revoke
         allowed.refused += report.refused
         allowed.withheld += report.withheld
     return wanted, allowed

@@ -450,6 +450,30 @@ class StackEngine:
             invoked += 1
         return invoked
 
+    def scheduled(self, text: str) -> bool:
+        """Whether a live, enabled rule whose target Input holds ``text`` (a configuration ID)
+        can invoke its function: the schedule that will run that configuration."""
+        with self._lock:
+            rules = [
+                r
+                for r in self.resources.values()
+                if self.rule_period_seconds(r.logical_id) is not None
+            ]
+            functions = [
+                r
+                for r in self.resources.values()
+                if r.resource_type == "AWS::Lambda::Function" and not r.status.startswith("DELETE_")
+            ]
+        return any(
+            text in str(target.get("Input", ""))
+            and any(
+                self._arn(f) == target.get("Arn") and self._permits(f, self._arn(rule))
+                for f in functions
+            )
+            for rule in rules
+            for target in rule.properties.get("Targets", [])
+        )
+
     def _permits(self, function: LiveResource, rule_arn: str) -> bool:
         with self._lock:
             return any(

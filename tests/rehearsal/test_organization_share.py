@@ -25,6 +25,7 @@ from rehearsal.assembly import StackTemplate
 from rehearsal.faults import Fault, Overlap
 from rehearsal.organization import MANAGEMENT_ACCOUNT_ID
 from rehearsal.organization_stacks import SHARING_STACK
+from rehearsal.scenario import RehearsalError
 from rehearsal.stack_engine import CLEANUP_DELETE_ATTEMPTS, StackEngine
 from tests.support.apps import STACK_NAME, synth
 from tests.support.organization_scene import Scene
@@ -322,3 +323,33 @@ def test_a_revoke_landing_after_an_overlapping_want_is_granted_back(
     stack.fire_rule(_rule(stack, "BSandbox"))
     scene.run.check("after the two overlapping runs")
     assert mover in scene.shared()
+
+
+def test_ledger_conflicts_and_throttling_are_retried_and_a_schedule_that_cannot_run_is_caught(
+    scene: Scene,
+) -> None:
+    faults = scene.run.aws.faults
+    faults.inject(
+        Fault(
+            "TransactWriteItems",
+            "error",
+            times=2,
+            error_code="TransactionCanceledException",
+            cancellation_reasons=("TransactionConflict", "None"),
+        ),
+        Fault("GetItem", "throttle", times=3),
+    )
+    sharing = scene.deployed([scene.workloads])
+    assert scene.shared() == scene.active("Workloads", "Workloads/Prod")
+    assert faults.throttled["GetItem"] == 3
+
+    permissions = [
+        r for r in sharing.resources.values() if r.resource_type == "AWS::Lambda::Permission"
+    ]
+    for permission in permissions:  # as if the permission were gone: EventBridge cannot invoke
+        permission.status = "DELETE_COMPLETE"
+    scene.organization.move(scene.made["Workloads"][0], "Workloads", "Sandbox")
+    # No run will revoke the account that left: the invariant says so.
+    with pytest.raises(RehearsalError, match="which no live declaration wants"):
+        scene.run.advance(HOUR)
+    assert [d.request_type for d in scene.run.lambda_service.deliveries][-1] == "Create"
