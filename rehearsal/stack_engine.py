@@ -103,6 +103,24 @@ def is_custom_resource(resource_type: str) -> bool:
 NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
 
 
+# Where a deploy may start: a create (the CDK CLI deletes a ROLLBACK_COMPLETE stack first) or
+# an update of a stack whose last operation completed.
+DEPLOYABLE_STATUSES = frozenset(
+    {
+        "REVIEW_IN_PROGRESS",
+        "DELETE_COMPLETE",
+        "ROLLBACK_COMPLETE",
+        "CREATE_COMPLETE",
+        "UPDATE_COMPLETE",
+        "UPDATE_ROLLBACK_COMPLETE",
+    }
+)
+
+
+class StackOperationRefused(RuntimeError):
+    """CloudFormation refuses the operation in the stack's status."""
+
+
 class DeployRefusal(Exception):
     """CloudFormation or the resource's service refuses the resource as declared."""
 
@@ -707,6 +725,15 @@ class StackEngine:
     def deploy(self, template: StackTemplate, *, another_resource_fails: bool = False) -> bool:
         """Create the stack, or update it to ``template``. ``another_resource_fails`` plays a
         resource that fails once every other one is applied, so the operation rolls back."""
+        if self.status not in DEPLOYABLE_STATUSES:
+            raise StackOperationRefused(
+                f"{self.name} is {self.status}: CloudFormation refuses an update"
+                + (
+                    " until ContinueUpdateRollback"
+                    if self.status == "UPDATE_ROLLBACK_FAILED"
+                    else ""
+                )
+            )
         creating = self.status in ("REVIEW_IN_PROGRESS", "DELETE_COMPLETE", "ROLLBACK_COMPLETE")
         if creating and self.status != "REVIEW_IN_PROGRESS":
             self.resources.clear()

@@ -21,7 +21,7 @@ from rehearsal.faults import Fault
 from rehearsal.lambda_runtime import LambdaRuntime
 from rehearsal.local_aws import LocalAws
 from rehearsal.scenario import Rehearsal
-from rehearsal.stack_engine import MAX_TARGET_INPUT_CHARS
+from rehearsal.stack_engine import MAX_TARGET_INPUT_CHARS, StackOperationRefused
 from tests.support.organizations import build_sample_organization, reader_trust_policy
 
 
@@ -151,3 +151,18 @@ def test_a_rule_input_over_8192_characters_is_refused_at_deploy(
     stack = rehearsal.stack()
     assert not stack.deploy(StackTemplate("Rules", {"Resources": {"Rule": rule}}, tmp_path))
     assert stack.status == "ROLLBACK_COMPLETE"
+
+
+@pytest.mark.parametrize(
+    "status", ["UPDATE_ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_IN_PROGRESS"]
+)
+def test_a_stack_refuses_a_deploy_where_cloudformation_would(
+    rehearsal: Rehearsal, example_template: StackTemplate, status: str
+) -> None:
+    stack = rehearsal.stack()
+    assert stack.deploy(example_template)
+    stack.status = status  # as a failed operation, or one still running, left it
+    with pytest.raises(StackOperationRefused, match=status):
+        stack.deploy(example_template)
+    stack.status = "CREATE_COMPLETE"
+    assert stack.delete()
