@@ -201,27 +201,27 @@ class FaultLayer:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
         target = _target(environ, self._response_bucket, body)
-        signer = iam_check.caller(str(environ.get("HTTP_AUTHORIZATION", "")))
-        if signer is not None and self.roles.principal(signer.access_key) is not None:
+        caller = iam_check.caller(str(environ.get("HTTP_AUTHORIZATION", "")))
+        if caller is not None and self.roles.principal(caller.access_key) is not None:
             with self._lock:
                 self.function_calls[target] += 1
         overlap = self._take_overlap(target, body)
         if overlap is not None:
             if overlap.before:
                 overlap.meanwhile()
-                return self._serve(environ, start_response, target, body)
+                return self._serve(environ, start_response, caller, target, body)
             status, headers, answer = _collect(
-                lambda env, start: self._serve(env, start, target, body), environ
+                lambda env, start: self._serve(env, start, caller, target, body), environ
             )
             overlap.meanwhile()
             start_response(status, headers)
             return [answer]
         fault = self._take(target, body)
         if fault is None:
-            return self._serve(environ, start_response, target, body)
+            return self._serve(environ, start_response, caller, target, body)
         if fault.kind == "slow":
             time.sleep(fault.delay_seconds)
-            return self._serve(environ, start_response, target, body)
+            return self._serve(environ, start_response, caller, target, body)
         if fault.kind in ("hang", "refuse"):
             time.sleep(fault.delay_seconds)
             connection: socket.socket = environ["werkzeug.socket"]
@@ -253,11 +253,15 @@ class FaultLayer:
         return _json_error(start_response, "400 Bad Request", code)
 
     def _serve(
-        self, environ: dict[str, Any], start_response: StartResponse, target: str, body: bytes
+        self,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        caller: iam_check.Caller | None,
+        target: str,
+        body: bytes,
     ) -> Iterable[bytes]:
         if target == RESPONSE_URL:
             return self._app(environ, self._recording(environ, start_response, body))
-        caller = iam_check.caller(str(environ.get("HTTP_AUTHORIZATION", "")))
         if caller is not None and caller.service == "workspaces":
             return self._workspaces(environ, start_response, caller, target, body)
         if caller is not None and caller.service == "cloudformation":
@@ -275,6 +279,7 @@ class FaultLayer:
         return self._app(environ, start_response)
 
     def _account_of(self, caller: iam_check.Caller) -> str:
+        """The account of the caller's role; the harness's keys act in moto's default one."""
         principal = self.roles.principal(caller.access_key)
         return principal.split(":")[4] if principal else self._account_id
 
@@ -401,8 +406,7 @@ class FaultLayer:
         params = dict(parse_qsl(body.decode()))
         if action not in READ_ACTIONS:
             return _xml(start_response, "400 Bad Request", error_xml("InvalidAction", action))
-        principal = self.roles.principal(caller.access_key)
-        account = principal.split(":")[4] if principal else self._account_id
+        account = self._account_of(caller)
         try:
             resource = "*"
             if params.get("StackName"):
