@@ -37,14 +37,15 @@ class Provisioner:
         self._aws = aws
         self._account_id = account_id
         self._session: boto3.Session | None = None
+        self._clients: dict[str, Any] = {}
 
     def _client(self, service: str) -> Any:
-        if self._account_id == ACCOUNT_ID:
-            return self._aws.client(service)
-        if self._session is None:
-            # moto makes every call signed with a role's credentials in that role's account.
-            self._session = self._aws.session_in(self._account_id)
-        return self._aws.client(service, self._session)
+        if service not in self._clients:
+            if self._account_id != ACCOUNT_ID and self._session is None:
+                # moto makes every call signed with a role's credentials in that role's account.
+                self._session = self._aws.session_in(self._account_id)
+            self._clients[service] = self._aws.client(service, self._session)
+        return self._clients[service]
 
     def create(self, kind: str, name: str, properties: dict[str, Any]) -> None:
         if kind == "AWS::IAM::Role":
