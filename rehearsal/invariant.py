@@ -44,14 +44,9 @@ from cdk_workspaces_image_sharing.handler.image_account_pair import (
     RESOURCE_TYPE as PAIR_TYPE,
 )
 from cdk_workspaces_image_sharing.handler.organization_share import (
-    ACCOUNT_IDS_PROPERTY,
-    EXCLUDE_ACCOUNT_IDS_PROPERTY,
-    INCLUDE_NESTED_PROPERTY,
-    PARENT_IDS_PROPERTY,
-)
-from cdk_workspaces_image_sharing.handler.organization_share import (
     RESOURCE_TYPE as ORGANIZATION_TYPE,
 )
+from cdk_workspaces_image_sharing.handler.organization_share import OrganizationShareConfig
 from cdk_workspaces_image_sharing.handler.share_ledger import GRANTED, PairRecord, ShareLedger
 from rehearsal.lambda_service import Delivery
 from rehearsal.local_aws import ACCOUNT_ID, LocalAws, shared_accounts
@@ -113,21 +108,16 @@ def _live(engine: StackEngine, resource_type: str) -> list[Any]:
     return [
         r
         for r in engine.resources.values()
-        if r.resource_type == resource_type and r.physical_id and not r.status.startswith("DELETE_")
+        if r.resource_type == resource_type and r.physical_id and r.live
     ]
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [v for v in str(value or "").split(",") if v]
-
-
 def _wanted(organization: Organization, properties: dict[str, Any], owner: str) -> set[str]:
-    nested = str(properties.get(INCLUDE_NESTED_PROPERTY, "true")).lower() == "true"
-    accounts = organization.active_accounts(_strings(properties[PARENT_IDS_PROPERTY]), nested)
-    accounts |= set(_strings(properties.get(ACCOUNT_IDS_PROPERTY)))
-    return accounts - set(_strings(properties.get(EXCLUDE_ACCOUNT_IDS_PROPERTY))) - {owner}
+    """The accounts a declaration wants now: Organizations' view, past any injected fault."""
+    config = OrganizationShareConfig.from_properties(properties)
+    accounts = organization.active_accounts(config.parent_ids, config.include_nested)
+    accounts |= set(config.account_ids)
+    return accounts - set(config.exclude_account_ids) - {owner}
 
 
 def _ledgers(aws: LocalAws, engine: StackEngine) -> list[ShareLedger]:
