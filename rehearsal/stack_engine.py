@@ -148,6 +148,11 @@ class LiveResource:
     data: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def live(self) -> bool:
+        """Not being deleted, nor deleted (a ``DELETE_*`` status)."""
+        return not self.status.startswith("DELETE_")
+
+    @property
     def retain(self) -> bool:
         return bool(self.declaration.get("DeletionPolicy") == "Retain")
 
@@ -297,7 +302,7 @@ class StackEngine:
         return {
             (str(r.properties.get(IMAGE_ID_PROPERTY)), str(r.properties.get(ACCOUNT_ID_PROPERTY)))
             for r in self.resources.values()
-            if r.resource_type == RESOURCE_TYPE and not r.status.startswith("DELETE_")
+            if r.resource_type == RESOURCE_TYPE and r.live
         }
 
     # -- intrinsics ------------------------------------------------------------------------
@@ -382,13 +387,13 @@ class StackEngine:
     def _role_documents(self, role_logical_id: str) -> list[dict[str, Any]]:
         with self._lock:
             role = self.resources.get(role_logical_id)
-            if role is None or role.status.startswith("DELETE_"):
+            if role is None or not role.live:
                 return []
             documents = [p["PolicyDocument"] for p in role.properties.get("Policies", [])]
             for resource in self.resources.values():
                 if (
                     resource.resource_type == "AWS::IAM::Policy"
-                    and not resource.status.startswith("DELETE_")
+                    and resource.live
                     and role.physical_id in resource.properties.get("Roles", [])
                 ):
                     documents.append(resource.properties["PolicyDocument"])
@@ -414,7 +419,7 @@ class StackEngine:
             for resource in self.resources.values():
                 if (
                     resource.resource_type == "AWS::Lambda::EventInvokeConfig"
-                    and not resource.status.startswith("DELETE_")
+                    and resource.live
                     and resource.properties.get("FunctionName") == function.physical_id
                 ):
                     return AsyncConfig(
@@ -431,7 +436,7 @@ class StackEngine:
             rule = self.resources.get(logical_id)
             if rule is None or rule.resource_type != "AWS::Events::Rule":
                 return None
-            if rule.status.startswith("DELETE_") or rule.properties.get("State") != "ENABLED":
+            if not rule.live or rule.properties.get("State") != "ENABLED":
                 return None
             expression = str(rule.properties.get("ScheduleExpression", ""))
         match = _RATE.fullmatch(expression)
@@ -452,7 +457,7 @@ class StackEngine:
                     r
                     for r in self.resources.values()
                     if r.resource_type == "AWS::Lambda::Function"
-                    and not r.status.startswith("DELETE_")
+                    and r.live
                     and self._arn(r) == target.get("Arn")
                 ),
                 None,
@@ -480,7 +485,7 @@ class StackEngine:
             functions = [
                 r
                 for r in self.resources.values()
-                if r.resource_type == "AWS::Lambda::Function" and not r.status.startswith("DELETE_")
+                if r.resource_type == "AWS::Lambda::Function" and r.live
             ]
         return any(
             text in str(target.get("Input", ""))
@@ -496,7 +501,7 @@ class StackEngine:
         with self._lock:
             return any(
                 r.resource_type == "AWS::Lambda::Permission"
-                and not r.status.startswith("DELETE_")
+                and r.live
                 and r.properties.get("Action") == "lambda:InvokeFunction"
                 and r.properties.get("Principal") == "events.amazonaws.com"
                 and r.properties.get("FunctionName") in (function.physical_id, self._arn(function))
