@@ -30,8 +30,6 @@ from tests.support.organizations import (
     LAYOUT,
     SampleOrganization,
     build_sample_organization,
-    local_client,
-    session_for_role,
 )
 
 # Operation -> (client method, the key of the listed items), for the Stubber.
@@ -220,10 +218,8 @@ def test_with_a_role_the_management_accounts_organization_is_read(
     sample: SampleOrganization,
     faults: FaultLayer,
 ) -> None:
-    admin = session_for_role(local_aws, f"arn:aws:iam::{MANAGEMENT}:role/Admin")
-    other = build_sample_organization(
-        local_client(local_aws, admin, "organizations"), {"": 0, "Team": 3}
-    )
+    admin = local_aws.session_in(MANAGEMENT, "Admin")
+    other = build_sample_organization(local_aws.client("organizations", admin), {"": 0, "Team": 3})
     recording = RecordingSession(session)
     client = org_accounts.organizations_client(recording, READ_ROLE)
     resolved = org_accounts.resolve_accounts(client, [other.ou_ids["Team"]], True)

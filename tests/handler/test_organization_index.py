@@ -28,10 +28,8 @@ from tests.support.organization_function import (
 from tests.support.organizations import (
     SampleOrganization,
     build_sample_organization,
-    local_client,
     reader_policy,
     reader_trust_policy,
-    session_for_role,
 )
 
 SMALL = {"": 1, "Team": 4, "Team/Sub": 2, "Elsewhere": 2}
@@ -176,8 +174,8 @@ def test_the_management_accounts_organization_through_the_reader_role(
     aws: LocalAws, function: OrganizationFunction
 ) -> None:
     management = "111111111111"
-    admin = session_for_role(aws, f"arn:aws:iam::{management}:role/Admin")
-    sample = build_sample_organization(local_client(aws, admin, "organizations"), SMALL)
+    admin = aws.session_in(management, "Admin")
+    sample = build_sample_organization(aws.client("organizations", admin), SMALL)
     reader = f"arn:aws:iam::{management}:role/WorkspaceImageOrganizationReader"
     config = props(function, [sample.ou_ids["Team"]], OrganizationsRoleArn=reader)
     created = function.send("Create", config)
@@ -233,8 +231,8 @@ def test_a_reader_role_that_cannot_be_assumed_is_reported_by_a_scheduled_run(
     """The usual misconfiguration (the reader role missing, or its trust wrong) must reach the
     summary and the Failed metric, not end the invocation with an error nobody sees."""
     management = "111111111111"
-    admin = session_for_role(aws, f"arn:aws:iam::{management}:role/Admin")
-    sample = build_sample_organization(local_client(aws, admin, "organizations"), SMALL)
+    admin = aws.session_in(management, "Admin")
+    sample = build_sample_organization(aws.client("organizations", admin), SMALL)
     reader = f"arn:aws:iam::{management}:role/WorkspaceImageOrganizationReader"
     config = props(function, [sample.ou_ids["Team"]], OrganizationsRoleArn=reader)
     assert function.send("Create", config).status == "SUCCESS"
@@ -380,7 +378,7 @@ def _reader_role(aws: LocalAws, admin: Any, trusted_prefix: str) -> None:
     """The reader role as WorkspaceImageOrganizationReaderRole makes it: it trusts the image
     account, on condition that the caller is a role whose name starts with the prefix."""
     trust = reader_trust_policy("123456789012", trusted_prefix)
-    iam = local_client(aws, admin, "iam")
+    iam = aws.client("iam", admin)
     name = READER.rsplit("/", 1)[-1]
     iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
     iam.put_role_policy(
@@ -397,8 +395,8 @@ def test_the_reader_role_must_exist_and_trust_the_sharing_function_first(
 ) -> None:
     """STS refuses a role that does not exist and one whose trust refuses the caller alike
     (AccessDenied): the Reason names the role and both causes, and says to deploy it first."""
-    admin = session_for_role(aws, f"arn:aws:iam::{MANAGEMENT}:role/Admin")
-    sample = build_sample_organization(local_client(aws, admin, "organizations"), SMALL)
+    admin = aws.session_in(MANAGEMENT, "Admin")
+    sample = build_sample_organization(aws.client("organizations", admin), SMALL)
     if reader is not None:
         _reader_role(aws, admin, reader)
     with organization_function(aws, image_id, role_arn=FUNCTION_ROLE) as function:

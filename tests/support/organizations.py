@@ -10,11 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from cdk_workspaces_image_sharing.handler.operations import ORGANIZATIONS_READ_OPERATIONS
-from rehearsal.local_aws import REGION, LocalAws
 
 # OU path ("" is the root) -> how many accounts to create directly in it. Parents come first.
 # "Workloads/Dev" holds more than one page (moto pages by 20); "Sandbox/Empty" holds nothing.
@@ -103,30 +99,6 @@ def build_sample_organization(
         client.close_account(AccountId=closed)
         sample.suspended.add(closed)
     return sample
-
-
-def session_for_role(aws: LocalAws, role_arn: str) -> boto3.Session:
-    """A session on the local endpoint with ``role_arn``'s credentials (moto's STS: the role's
-    account is the caller's account for every later call)."""
-    credentials = aws.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="test-admin")[
-        "Credentials"
-    ]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=REGION,
-    )
-
-
-def local_client(aws: LocalAws, session: boto3.Session, service: str) -> Any:
-    """A client of ``session`` on the local endpoint (no retries, as ``LocalAws.client``)."""
-    return session.client(  # type: ignore[call-overload]
-        service,
-        endpoint_url=aws.endpoint_url,
-        verify=aws.ca_bundle,
-        config=Config(retries={"total_max_attempts": 1}),
-    )
 
 
 def reader_trust_policy(image_account: str, role_name_prefix: str) -> dict[str, Any]:
