@@ -43,7 +43,6 @@ class Rehearsal:
     outside: set[tuple[str, str]] = field(default_factory=set)
     images: set[str] = field(default_factory=set)
     organization: Organization | None = None
-    _fired: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.cloudformation = CloudFormation(self.aws)
@@ -132,26 +131,19 @@ class Rehearsal:
                 break
             at, engine, logical_id = due
             service.advance(at - service.now)
-            self._fired[(engine.stack_id, logical_id)] = (
-                self._fired.get((engine.stack_id, logical_id), 0) + 1
-            )
-            invoked += engine.fire_rule(logical_id)
+            invoked += engine.fire_scheduled(logical_id)
         service.advance(until - service.now)
         service.drain()
         self.check(f"after {seconds:.0f} s of schedules")
         return invoked
 
     def _next_firing(self, until: float) -> tuple[float, StackEngine, str] | None:
-        firings = []
-        for engine in self.engines:
-            for logical_id, created in list(engine.rule_created_at.items()):
-                period = engine.rule_period_seconds(logical_id)
-                if period is None:
-                    continue
-                count = self._fired.get((engine.stack_id, logical_id), 0)
-                at = created + period * (count + 1)
-                if at <= until:
-                    firings.append((at, engine.name, engine, logical_id))
+        firings = [
+            (at, engine.name, engine, logical_id)
+            for engine in self.engines
+            for logical_id, at in engine.next_firings().items()
+            if at <= until
+        ]
         if not firings:
             return None
         at, _, engine, logical_id = min(firings, key=lambda f: (f[0], f[1], f[3]))

@@ -284,8 +284,9 @@ class StackEngine:
         """The stack of each AWS::CloudFormation::Stack resource, by logical ID."""
         self.parameter_values: dict[str, str] = {}
         """Parameters given to this stack (a nested stack's, by its parent)."""
-        self.rule_created_at: dict[str, float] = {}
-        """When each live rule was created, on the Lambda service's clock (its schedule's start)."""
+        # Each live rule's schedule: when it was created, on the Lambda service's clock, and
+        # how many times it has fired since.
+        self._schedules: dict[str, tuple[float, int]] = {}
 
     # -- what the read API and the checks see ------------------------------------------------
 
@@ -443,6 +444,21 @@ class StackEngine:
         if match is None:
             return None
         return float(match.group(1)) * _RATE_UNITS[match.group(2).rstrip("s")]
+
+    def next_firings(self) -> dict[str, float]:
+        """When each live, enabled rule fires next, by logical ID."""
+        firings = {}
+        for logical_id, (created, fired) in list(self._schedules.items()):
+            period = self.rule_period_seconds(logical_id)
+            if period is not None:
+                firings[logical_id] = created + period * (fired + 1)
+        return firings
+
+    def fire_scheduled(self, logical_id: str) -> int:
+        """The rule's scheduled firing: ``fire_rule``, counted in its schedule."""
+        created, fired = self._schedules[logical_id]
+        self._schedules[logical_id] = (created, fired + 1)
+        return self.fire_rule(logical_id)
 
     def fire_rule(self, logical_id: str) -> int:
         """EventBridge's delivery of the rule's targets: each target function of this stack
@@ -621,7 +637,7 @@ class StackEngine:
             if declaration["Type"] == "AWS::Lambda::Function":
                 self._functions[logical_id] = self._function_spec(logical_id, template)
             if declaration["Type"] == "AWS::Events::Rule" and old is None:
-                self.rule_created_at[logical_id] = self._lambda.now
+                self._schedules[logical_id] = (self._lambda.now, 0)
             self._set_status(resource, f"{kind.upper()}_COMPLETE")
         return _Outcome(kind, True, resource.physical_id, old)
 
@@ -699,7 +715,7 @@ class StackEngine:
             if self._provisioner is not None and resource.resource_type in PROVISIONED_TYPES:
                 self._provisioner.delete(resource.resource_type, physical_id, resource.properties)
             with self._lock:
-                self.rule_created_at.pop(resource.logical_id, None)
+                self._schedules.pop(resource.logical_id, None)
             return True
         response = self._send(
             "Delete", resource.logical_id, resource.properties, template, physical_id=physical_id

@@ -22,6 +22,7 @@ from rehearsal.lambda_runtime import LambdaRuntime
 from rehearsal.local_aws import LocalAws
 from rehearsal.scenario import Rehearsal
 from rehearsal.stack_engine import MAX_TARGET_INPUT_CHARS, StackOperationRefused
+from tests.support.organization_scene import Scene
 from tests.support.organizations import build_sample_organization, reader_trust_policy
 
 
@@ -68,6 +69,8 @@ def test_sts_refuses_a_missing_role_and_one_whose_trust_refuses_the_caller(aws: 
     assert sts_strict.refusal(reader, "arn:aws:iam::123456789012:role/Other") is not None
     assert sts_strict.refusal(reader, "arn:aws:iam::999999999999:role/WorkspaceImageOrgShare-x")
 
+
+HOUR = 3600.0
 
 CLOCK_PROBE = """
 import threading, time
@@ -166,3 +169,13 @@ def test_a_stack_refuses_a_deploy_where_cloudformation_would(
         stack.deploy(example_template)
     stack.status = "CREATE_COMPLETE"
     assert stack.delete()
+
+
+def test_a_rule_made_again_fires_on_its_own_schedule(scene: Scene) -> None:
+    """A stack deleted and created again makes its rule again: its schedule starts anew."""
+    template = scene.app.sharing_for(scene.image_id, [scene.workloads])
+    sharing = scene.deployed([scene.workloads])
+    assert scene.run.advance(HOUR) == 1
+    assert sharing.delete()
+    assert sharing.deploy(template)
+    assert scene.run.advance(HOUR) == 1
