@@ -38,7 +38,7 @@ from typing import Any
 
 import botocore.session
 
-from cdk_workspaces_image_sharing.handler.image_account_pair import RESOURCE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import RESOURCE_TYPE
 from rehearsal.accounts import sample_accounts
 from rehearsal.assembly import PROJECT_DIR, StackTemplate, cdk_environment, read_stacks
 from rehearsal.cloudformation_reads import LIST_PAGE_SIZE

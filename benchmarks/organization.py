@@ -16,7 +16,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from cdk_workspaces_image_sharing.handler.operations import ORGANIZATIONS_READ_OPERATIONS
+from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+    ORGANIZATIONS_READ_OPERATIONS,
+)
 from rehearsal.assembly import PROJECT_DIR
 from rehearsal.cloudformation_reads import READ_ACTIONS
 from rehearsal.local_aws import create_image

@@ -12,12 +12,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from cdk_workspaces_image_sharing.handler.operations import (
+from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
+from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
+from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
     CLOUDFORMATION_OPERATIONS,
     WORKSPACES_OPERATIONS,
 )
-from cdk_workspaces_image_sharing.handler_asset import handler_code
-from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 # CloudFormation invokes the functions asynchronously. Lambda would retry a timed-out or
@@ -109,26 +109,25 @@ def python_function(
     scope: Construct,
     *,
     description: str,
-    handler: str,
+    code: LambdaFunctionCode,
     timeout: Duration,
     service_timeout: Duration,
     parts: SharingRole,
-    leave_out: tuple[str, ...],
     environment: dict[str, str] | None = None,
 ) -> tuple[lambda_.Function, lambda_.EventInvokeConfig]:
     """The function (Python 3.13, arm64, 256 MB, LOG_LEVEL INFO) on the handler asset, and its
     asynchronous invocation settings: no retries (a retried CloudFormation event would land
     after the stack rolled back), and no event older than ``async_event_age(timeout,
     service_timeout)``, so that one started late still ends before the custom resources'
-    ``service_timeout``. ``leave_out``: the other function's modules (``handler_asset``)."""
+    ``service_timeout``. ``code``: which function's code it runs."""
     function = lambda_.Function(
         scope,
         "Function",
         description=description,
         runtime=lambda_.Runtime.PYTHON_3_13,
         architecture=lambda_.Architecture.ARM_64,
-        handler=handler,
-        code=handler_code(leave_out),
+        handler=code.handler,
+        code=code.asset(),
         memory_size=256,
         timeout=timeout,
         role=parts.role,

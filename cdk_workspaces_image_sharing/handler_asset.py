@@ -1,40 +1,54 @@
-"""The Lambda asset: the handler folder as it is, with crhelper vendored in it.
+"""The Lambda code: one asset root holding the ``sharing_functions`` package and crhelper.
 
-No bundling at synth: the folder already holds everything the function imports besides the
-boto3 the Lambda runtime provides (``scripts/vendor-crhelper`` refreshes crhelper).
+Each function ships the package without the other function's sub-package. No bundling at
+synth: the folder already holds everything the functions import besides the boto3 the Lambda
+runtime provides (``scripts/vendor-crhelper`` refreshes crhelper).
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
+from aws_cdk import IgnoreMode
 from aws_cdk import aws_lambda as lambda_
 
-HANDLER_DIR = Path(__file__).parent / "handler"
-HANDLER = "index.handler"
-# Left out of every asset: bytecode a local run leaves behind, and crhelper's type stubs.
-_NOT_SHIPPED = ("__pycache__", "*.pyc", "*.pyi", "py.typed")
-# Modules only one of the two functions imports: each function's asset leaves out the other's.
-PAIR_ONLY_MODULES = ("index.py",)
-ORGANIZATION_ONLY_MODULES = (
-    "organization_*.py",
-    "share_ledger.py",
-    "pacing.py",
-    "botocore_models",
-)
+RUNTIME_DIR = Path(__file__).parent / "runtime"
+PACKAGE = "sharing_functions"
+# Docker-style patterns, anchored at the asset root: the root's own ``__init__.py`` (it makes
+# the folder importable by the constructs, and means nothing in Lambda), bytecode a local run
+# leaves behind, and crhelper's type stubs.
+_NOT_SHIPPED = ("__init__.py", "**/__pycache__", "**/*.pyc", "**/*.pyi", "**/py.typed")
 
 
-def handler_code(leave_out: tuple[str, ...] = ()) -> lambda_.Code:
-    """Code for a sharing function: the handler folder without ``leave_out`` (glob patterns of
-    the other function's modules); its hash follows the files."""
-    return lambda_.Code.from_asset(str(HANDLER_DIR), exclude=[*_NOT_SHIPPED, *leave_out])
+class LambdaFunctionCode(StrEnum):
+    """A function's sub-package of ``sharing_functions``; its entry point is ``entry.handler``."""
 
+    PAIR = "pair"
+    ORGANIZATION = "organization"
 
-def handler_module_names(leave_out: tuple[str, ...] = ()) -> list[str]:
-    """The handler's own top-level modules, as Lambda imports them (``index``, …), without
-    those matching ``leave_out``."""
-    return sorted(
-        module.stem
-        for module in HANDLER_DIR.glob("*.py")
-        if not any(module.match(pattern) for pattern in leave_out)
-    )
+    @property
+    def handler(self) -> str:
+        """The function's Handler setting."""
+        return f"{PACKAGE}.{self.value}.entry.handler"
+
+    def asset(self) -> lambda_.Code:
+        """The asset root without the other functions' sub-packages; its hash follows the
+        files."""
+        others = [f"{PACKAGE}/{other.value}" for other in LambdaFunctionCode if other is not self]
+        return lambda_.Code.from_asset(
+            str(RUNTIME_DIR), exclude=[*_NOT_SHIPPED, *others], ignore_mode=IgnoreMode.DOCKER
+        )
+
+    def shipped_modules(self) -> list[str]:
+        """The package's modules this function's asset holds, as Lambda imports them
+        (``sharing_functions.pair.entry``, …)."""
+        others = {other.value for other in LambdaFunctionCode if other is not self}
+        package_dir = RUNTIME_DIR / PACKAGE
+        names = []
+        for module in sorted(package_dir.rglob("*.py")):
+            parts = module.relative_to(RUNTIME_DIR).with_suffix("").parts
+            if parts[1:2] and parts[1] in others:
+                continue
+            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+        return names

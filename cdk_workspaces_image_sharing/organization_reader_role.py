@@ -9,11 +9,13 @@ from aws_cdk import Aws, CfnOutput
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.handler.operations import ORGANIZATIONS_READ_OPERATIONS
 from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
 from cdk_workspaces_image_sharing.organization_sharing_function import (
     ROLE_NAME_PREFIX,
     organizations_read_resources,
+)
+from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+    ORGANIZATIONS_READ_OPERATIONS,
 )
 from cdk_workspaces_image_sharing.tokens import is_literal
 from cdk_workspaces_image_sharing.validation import check_account_id

@@ -15,26 +15,27 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
 from cdk_workspaces_image_sharing.function_parts import python_function, sharing_role
-from cdk_workspaces_image_sharing.handler.operations import (
+from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
+from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
+from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
     LEDGER_OPERATIONS,
     LIST_STACK_RESOURCES,
     LIST_STACKS,
     ORGANIZATIONS_READ_OPERATIONS,
 )
-from cdk_workspaces_image_sharing.handler.organization_share import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     FUNCTION_CONSTRUCT_ID,
     LEDGER_CONSTRUCT_ID,
     LEDGER_TABLE_ENV,
     SERVICE_TIMEOUT_SECONDS,
 )
-from cdk_workspaces_image_sharing.handler.share_ledger import EXPIRES_ATTRIBUTE
-from cdk_workspaces_image_sharing.handler_asset import PAIR_ONLY_MODULES
-from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.ledger import (
+    EXPIRES_ATTRIBUTE,
+)
 from cdk_workspaces_image_sharing.stack_facts import stack_facts
 from cdk_workspaces_image_sharing.tokens import is_literal, short_hash
 
-ORGANIZATION_HANDLER = "organization_index.handler"
-# Lambda's limit: the time budget of one run is in docs and on organization_index.
+# Lambda's limit: the time budget of one run is in docs and on sharing_functions.organization.entry.
 ORGANIZATION_FUNCTION_TIMEOUT = Duration.minutes(15)
 # Longer than the function may run, so crhelper's FAILED answer always arrives first, with
 # room for an event Lambda starts late (function_parts.async_event_age).
@@ -148,12 +149,11 @@ class OrganizationSharingFunction(Construct):
         self.function, self.async_invoke_config = python_function(
             self,
             description="Custom::WorkspaceImageOrganizationShare: shares images with OUs",
-            handler=ORGANIZATION_HANDLER,
+            code=LambdaFunctionCode.ORGANIZATION,
             timeout=ORGANIZATION_FUNCTION_TIMEOUT,
             # Also bounds a scheduled run's event: a missed run is made up by the next one.
             service_timeout=ORGANIZATION_SERVICE_TIMEOUT,
             parts=parts,
-            leave_out=PAIR_ONLY_MODULES,
             environment={LEDGER_TABLE_ENV: self.ledger.table_name},
         )
 

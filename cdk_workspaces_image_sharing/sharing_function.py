@@ -8,7 +8,7 @@ from aws_cdk import Duration
 from constructs import Construct
 
 from cdk_workspaces_image_sharing.function_parts import python_function, sharing_role
-from cdk_workspaces_image_sharing.handler_asset import HANDLER, ORGANIZATION_ONLY_MODULES
+from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
 from cdk_workspaces_image_sharing.stack_facts import StackFacts, stack_facts
 
 # A Create or Update makes one WorkSpaces call, which can take up to
@@ -43,11 +43,10 @@ class SharingFunction(Construct):
         self.function, self.async_invoke_config = python_function(
             self,
             description="Custom::WorkspaceImagePermission: shares WorkSpaces images",
-            handler=HANDLER,
+            code=LambdaFunctionCode.PAIR,
             timeout=FUNCTION_TIMEOUT,
             service_timeout=SERVICE_TIMEOUT,
             parts=parts,
-            leave_out=ORGANIZATION_ONLY_MODULES,
         )
         self.service_token: str = self.function.function_arn
         """The function's ARN, each share's ServiceToken."""

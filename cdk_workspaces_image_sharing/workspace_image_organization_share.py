@@ -11,11 +11,15 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.handler.image_account_pair import (
+from cdk_workspaces_image_sharing.organization_sharing_function import (
+    ORGANIZATION_SERVICE_TIMEOUT,
+    OrganizationSharingFunction,
+)
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
     IMAGE_ID_PROPERTY,
     account_id_problem,
 )
-from cdk_workspaces_image_sharing.handler.organization_share import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     ACCOUNT_IDS_PROPERTY,
     CONFIGURATION_FORMAT,
     CONFIGURATION_FORMAT_PROPERTY,
@@ -34,10 +38,6 @@ from cdk_workspaces_image_sharing.handler.organization_share import (
     SYNC_EVENT_KEY,
     parent_id_problem,
     role_arn_problem,
-)
-from cdk_workspaces_image_sharing.organization_sharing_function import (
-    ORGANIZATION_SERVICE_TIMEOUT,
-    OrganizationSharingFunction,
 )
 from cdk_workspaces_image_sharing.stack_facts import stack_facts
 from cdk_workspaces_image_sharing.tokens import is_literal

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import CustomResource, RemovalPolicy, Stack
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.handler.image_account_pair import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
     ACCOUNT_ID_PROPERTY,
     IMAGE_ID_PROPERTY,
     RESOURCE_TYPE,

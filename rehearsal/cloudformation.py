@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from cdk_workspaces_image_sharing.handler.image_account_pair import RESOURCE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import RESOURCE_TYPE
 from rehearsal.local_aws import ACCOUNT_ID, REGION, RESPONSE_BUCKET, LocalAws
 
 STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/Rehearsal/{uuid.UUID(int=1)}"

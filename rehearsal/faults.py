@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from cdk_workspaces_image_sharing.handler.operations import DESCRIBE_PERMISSIONS, GRANT_OR_REVOKE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+    DESCRIBE_PERMISSIONS,
+    GRANT_OR_REVOKE,
+)
 from rehearsal import iam_check, organizations_strict, sts_strict, workspaces_strict
 from rehearsal.cloudformation_reads import (
     READ_ACTIONS,

@@ -36,18 +36,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdk_workspaces_image_sharing.handler.image_account_pair import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
     ACCOUNT_ID_PROPERTY,
     IMAGE_ID_PROPERTY,
 )
-from cdk_workspaces_image_sharing.handler.image_account_pair import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
     RESOURCE_TYPE as PAIR_TYPE,
 )
-from cdk_workspaces_image_sharing.handler.organization_share import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     RESOURCE_TYPE as ORGANIZATION_TYPE,
 )
-from cdk_workspaces_image_sharing.handler.organization_share import OrganizationShareConfig
-from cdk_workspaces_image_sharing.handler.share_ledger import GRANTED, PairRecord, ShareLedger
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
+    OrganizationShareConfig,
+)
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.ledger import (
+    GRANTED,
+    PairRecord,
+    ShareLedger,
+)
 from rehearsal.lambda_service import Delivery
 from rehearsal.local_aws import ACCOUNT_ID, LocalAws, shared_accounts
 from rehearsal.organization import Organization

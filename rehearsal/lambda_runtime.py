@@ -33,7 +33,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from cdk_workspaces_image_sharing.handler_asset import handler_module_names
+from cdk_workspaces_image_sharing.handler_asset import PACKAGE, RUNTIME_DIR
 from rehearsal.assembly import FunctionSpec
 from rehearsal.lambda_python import lambda_python
 
@@ -128,24 +128,34 @@ def link_runtime_packages(folder: Path) -> Path:
     return folder
 
 
+class _ImportedOnUse(dict[str, ModuleType]):
+    def __missing__(self, name: str) -> ModuleType:
+        module = self[name] = importlib.import_module(f"{PACKAGE}.{name}")
+        return module
+
+
 @contextlib.contextmanager
-def handler_in_process(
-    asset_dir: Path, environment: dict[str, str]
-) -> Iterator[dict[str, ModuleType]]:
-    """The handler's modules imported fresh from ``asset_dir`` in this process, as Lambda
-    imports them (top-level), with ``environment`` set; everything is put back afterwards."""
-    names = handler_module_names()
+def handler_in_process(environment: dict[str, str]) -> Iterator[dict[str, ModuleType]]:
+    """The Lambda package's modules imported fresh from the asset root in this process, as
+    Lambda imports them (``sharing_functions`` and crhelper top-level), with ``environment``
+    set; keyed by their name within the package (``pair.entry``, ``organization.sync``, …) and
+    imported on first use, as Lambda imports only its handler's. Everything is put back
+    afterwards."""
+
+    def forget() -> None:
+        for name in list(sys.modules):
+            if name.split(".")[0] in (PACKAGE, "crhelper"):
+                del sys.modules[name]
+
     saved = dict(os.environ)
     os.environ.update(environment)
-    sys.path.insert(0, str(asset_dir))
-    for name in names:
-        sys.modules.pop(name, None)
+    sys.path.insert(0, str(RUNTIME_DIR))
+    forget()
     try:
-        yield {name: importlib.import_module(name) for name in names}
+        yield _ImportedOnUse()
     finally:
-        for name in names:
-            sys.modules.pop(name, None)
-        sys.path.remove(str(asset_dir))
+        forget()
+        sys.path.remove(str(RUNTIME_DIR))
         os.environ.clear()
         os.environ.update(saved)
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdk_workspaces_image_sharing.handler.image_account_pair import IMAGE_ID_PROPERTY
-from cdk_workspaces_image_sharing.handler.organization_share import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
+    IMAGE_ID_PROPERTY,
+)
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     PARENT_IDS_PROPERTY,
     RESOURCE_TYPE,
 )

@@ -57,12 +57,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdk_workspaces_image_sharing.handler.image_account_pair import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
     ACCOUNT_ID_PROPERTY,
     IMAGE_ID_PROPERTY,
     RESOURCE_TYPE,
 )
-from cdk_workspaces_image_sharing.handler.organization_share import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     RESOURCE_TYPE as ORGANIZATION_RESOURCE_TYPE,
 )
 from rehearsal.assembly import ASSET_PATH_METADATA, FunctionSpec, StackTemplate, shares_of

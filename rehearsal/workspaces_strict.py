@@ -17,7 +17,10 @@ from typing import Any
 
 from moto.workspaces.models import workspaces_backends
 
-from cdk_workspaces_image_sharing.handler.operations import DESCRIBE_PERMISSIONS, GRANT_OR_REVOKE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+    DESCRIBE_PERMISSIONS,
+    GRANT_OR_REVOKE,
+)
 
 PAGE_SIZE_LIMIT = 25
 

@@ -24,8 +24,8 @@ def test_cli_synth_uses_the_context_values(example_stack: StackTemplate) -> None
         if r["Type"] == "AWS::Lambda::Function"
     ]
     function = example_stack.function(function_id)
-    assert function.handler == "index.handler"
-    assert (function.asset_dir / "index.py").is_file()
+    assert function.handler == "sharing_functions.pair.entry.handler"
+    assert (function.asset_dir / "sharing_functions" / "pair" / "entry.py").is_file()
 
 
 def test_cli_synth_passes_cfn_lint(example_outdir: Path) -> None:

@@ -8,7 +8,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from cdk_workspaces_image_sharing.handler_asset import handler_module_names
+from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
 from tests.support.user_install import UserInstall
 
 SYNTH_ONE_SHARE = """
@@ -26,11 +26,19 @@ app.synth()
 def test_wheel_ships_the_handler_and_type_marker(user_install: UserInstall) -> None:
     names = set(zipfile.ZipFile(user_install.wheel).namelist())
     package = "cdk_workspaces_image_sharing"
-    for name in [f"handler/{module}.py" for module in handler_module_names()] + ["py.typed"]:
-        assert f"{package}/{name}" in names
+    shipped = {
+        f"runtime/{module.replace('.', '/')}.py"
+        for code in LambdaFunctionCode
+        for module in code.shipped_modules()
+    }
+    assert {f"runtime/{p}" for p in ("crhelper/__init__.py", "crhelper/resource_helper.py")} < {
+        name.removeprefix(f"{package}/") for name in names
+    }
+    for name in [*shipped, "py.typed"]:
+        assert f"{package}/{name}" in names or f"{package}/{name[:-3]}/__init__.py" in names
     assert not any(name.startswith(("rehearsal/", "tests/")) for name in names)
     # The organization function's Organizations model, with botocore's licence and notice.
-    models = f"{package}/handler/botocore_models"
+    models = f"{package}/runtime/sharing_functions/organization/botocore_models"
     for name in ("organizations/2016-11-28/service-2.json.gz", "LICENSE.txt", "NOTICE"):
         assert f"{models}/{name}" in names
 
@@ -54,7 +62,7 @@ def test_users_install_synthesizes_from_another_folder(
         r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
     ]
     asset = tmp_path / "out" / function["Metadata"]["aws:asset:path"]
-    assert (asset / "index.py").is_file()
+    assert (asset / "sharing_functions" / "pair" / "entry.py").is_file()
     assert (asset / "crhelper" / "resource_helper.py").is_file()
     assert (asset / "crhelper" / "LICENSE").is_file()
 
@@ -65,7 +73,8 @@ def test_users_install_imports_the_handler_modules_without_node(user_install: Us
         [
             str(user_install.python),
             "-c",
-            "import sys, cdk_workspaces_image_sharing.handler.image_account_pair; "
+            "import sys\n"
+            "import cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair\n"
             "assert 'aws_cdk' not in sys.modules and 'jsii' not in sys.modules",
         ],
         env=user_install.environment(with_node=False),

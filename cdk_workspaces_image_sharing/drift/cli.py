@@ -32,7 +32,7 @@ from cdk_workspaces_image_sharing.drift.repair import (
 from cdk_workspaces_image_sharing.drift.report import Report, Row, State, build_report
 from cdk_workspaces_image_sharing.drift.shares import list_shares
 from cdk_workspaces_image_sharing.drift.stacks import Declared, read_all_stacks, read_stacks
-from cdk_workspaces_image_sharing.handler.image_account_pair import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
     RESOURCE_TYPE,
     account_id_problem,
 )

@@ -17,7 +17,9 @@ from cdk_workspaces_image_sharing.drift.stacks import (
     STACK_RESOURCE,
     Declared,
 )
-from cdk_workspaces_image_sharing.handler.image_account_pair import ImageAccountPair
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
+    ImageAccountPair,
+)
 
 
 class State(StrEnum):

@@ -13,12 +13,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cdk_workspaces_image_sharing.drift.aws import DriftError, error_code
-from cdk_workspaces_image_sharing.handler.image_account_pair import RESOURCE_TYPE, ImageAccountPair
-from cdk_workspaces_image_sharing.handler.organization_share import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
+    RESOURCE_TYPE,
+    ImageAccountPair,
+)
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     LEDGER_LOGICAL_ID_PREFIX,
     image_of_configuration,
 )
-from cdk_workspaces_image_sharing.handler.organization_share import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     RESOURCE_TYPE as ORGANIZATION_RESOURCE_TYPE,
 )
 
@@ -75,8 +78,10 @@ def _share_resources(
     """The pairs the live share resources of one stack declare, every page of
     ListStackResources read; an organization share's pairs come from its ledger."""
     # Both import botocore: not at --help.
-    from cdk_workspaces_image_sharing.handler.share_ledger import ShareLedger
-    from cdk_workspaces_image_sharing.handler.stack_resources import live_resources
+    from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.ledger import (
+        ShareLedger,
+    )
+    from cdk_workspaces_image_sharing.runtime.sharing_functions.stack_holders import live_resources
 
     summaries = live_resources(cloudformation, stack_ref)
 
@@ -189,7 +194,7 @@ def read_all_stacks(
     """
     from botocore.exceptions import ClientError
 
-    from cdk_workspaces_image_sharing.handler.stack_resources import live_stacks
+    from cdk_workspaces_image_sharing.runtime.sharing_functions.stack_holders import live_stacks
 
     progress("listing stacks")
     summaries = live_stacks(cloudformation)

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Template
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission, WorkspaceImageShare
 from cdk_workspaces_image_sharing.concurrency import MAX_CONCURRENT_SHARES
-from cdk_workspaces_image_sharing.handler.image_account_pair import RESOURCE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import RESOURCE_TYPE
 from tests.support.values import sample_accounts
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")

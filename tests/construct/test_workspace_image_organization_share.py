@@ -17,11 +17,12 @@ from cdk_workspaces_image_sharing import (
     WorkspaceImageOrganizationShare,
     WorkspaceImagePermission,
 )
-from cdk_workspaces_image_sharing.handler.organization_share import (
+from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
+from cdk_workspaces_image_sharing.organization_sharing_function import ROLE_NAME_PREFIX
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     RESOURCE_TYPE,
     SYNC_EVENT_KEY,
 )
-from cdk_workspaces_image_sharing.organization_sharing_function import ROLE_NAME_PREFIX
 from examples import organization_share_app
 from rehearsal.iam_check import is_allowed
 from tests.support.template_checks import (
@@ -276,13 +277,21 @@ def test_each_function_ships_only_its_own_modules(tmp_path: Path) -> None:
     assets = {
         f["Properties"]["Handler"]: tmp_path / f["Metadata"]["aws:asset:path"] for f in functions
     }
-    shipped = {handler: {p.name for p in asset.glob("*.py")} for handler, asset in assets.items()}
-    assert "organization_index.py" in shipped["organization_index.handler"]
-    assert "index.py" not in shipped["organization_index.handler"]
-    assert "index.py" in shipped["index.handler"]
-    assert not {"organization_index.py", "share_ledger.py", "pacing.py"} & shipped["index.handler"]
+    pair, organization = (
+        assets[code.handler] for code in (LambdaFunctionCode.PAIR, LambdaFunctionCode.ORGANIZATION)
+    )
+    for code, asset in (
+        (LambdaFunctionCode.PAIR, pair),
+        (LambdaFunctionCode.ORGANIZATION, organization),
+    ):
+        modules = {
+            ".".join(p.relative_to(asset).with_suffix("").parts).removesuffix(".__init__")
+            for p in (asset / "sharing_functions").rglob("*.py")
+        }
+        assert modules == set(code.shipped_modules())
+    assert not (pair / "sharing_functions" / "organization").exists()
+    assert not (organization / "sharing_functions" / "pair").exists()
     # The Organizations model, with botocore's licence, travels with its function only.
-    model = "botocore_models/organizations/2016-11-28/service-2.json.gz"
-    assert (assets["organization_index.handler"] / model).is_file()
-    assert (assets["organization_index.handler"] / "botocore_models" / "LICENSE.txt").is_file()
-    assert not (assets["index.handler"] / "botocore_models").exists()
+    models = organization / "sharing_functions" / "organization" / "botocore_models"
+    assert (models / "organizations" / "2016-11-28" / "service-2.json.gz").is_file()
+    assert (models / "LICENSE.txt").is_file()

@@ -16,10 +16,7 @@ from cdk_workspaces_image_sharing.function_parts import (
     IMAGE_PERMISSION_ACTIONS,
     STACK_READ_ACTIONS,
 )
-from cdk_workspaces_image_sharing.handler_asset import (
-    ORGANIZATION_ONLY_MODULES,
-    handler_module_names,
-)
+from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
 from cdk_workspaces_image_sharing.sharing_function import SERVICE_TIMEOUT
 from rehearsal.iam_check import is_allowed
 from tests.support.apps import SynthesizedStack
@@ -70,7 +67,11 @@ def test_each_share_is_a_custom_resource_served_by_the_function(
 def test_function_runtime_timeout_and_log_retention(three_shares: SynthesizedStack) -> None:
     three_shares.template.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Runtime": "python3.13", "Handler": "index.handler", "Timeout": 180},
+        {
+            "Runtime": "python3.13",
+            "Handler": "sharing_functions.pair.entry.handler",
+            "Timeout": 180,
+        },
     )
     three_shares.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
 
@@ -133,19 +134,23 @@ def test_async_invocation_is_never_retried_and_every_share_waits_for_it(
     assert all(config_id in share["DependsOn"] for share in shares.values())
 
 
-def test_asset_holds_the_handler_and_crhelper_but_not_boto3(
+def test_asset_holds_the_pair_functions_code_and_crhelper_but_not_boto3(
     three_shares: SynthesizedStack,
 ) -> None:
     function = next(iter(three_shares.template.find_resources("AWS::Lambda::Function").values()))
     asset = Path(three_shares.assembly_dir) / function["Metadata"]["aws:asset:path"]
-    names = {p.name for p in asset.iterdir()}
-    assert {f"{name}.py" for name in handler_module_names(ORGANIZATION_ONLY_MODULES)} | {
-        "crhelper"
-    } == names  # the organization share's modules are in its own function's asset
-    assert not names & {"boto3", "botocore", "__pycache__"}
+    assert {p.name for p in asset.iterdir()} == {"sharing_functions", "crhelper"}
+    modules = {
+        ".".join(p.relative_to(asset).with_suffix("").parts).removesuffix(".__init__")
+        for p in (asset / "sharing_functions").rglob("*.py")
+    }
+    # The organization function's sub-package is in its own function's asset only.
+    assert modules == set(LambdaFunctionCode.PAIR.shipped_modules())
+    assert not (asset / "sharing_functions" / "organization").exists()
     assert (asset / "crhelper" / "resource_helper.py").is_file()
     assert (asset / "crhelper" / "LICENSE").is_file()
-    assert not list(asset.rglob("*.pyc"))
+    assert not list(asset.rglob("*.pyc")) and not list(asset.rglob("__pycache__"))
+    assert not list(asset.rglob("*.pyi"))
 
 
 def test_attributes_read_the_share_back(three_shares: SynthesizedStack) -> None:

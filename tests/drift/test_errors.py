@@ -8,10 +8,10 @@ import os
 import pytest
 
 from cdk_workspaces_image_sharing.drift import aws as drift_aws
-from cdk_workspaces_image_sharing.handler.organization_share import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     LEDGER_LOGICAL_ID_PREFIX,
 )
-from cdk_workspaces_image_sharing.handler.organization_share import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     RESOURCE_TYPE as ORGANIZATION_TYPE,
 )
 from rehearsal.faults import Fault

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from cdk_workspaces_image_sharing.handler.organization_share import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     LEDGER_LOGICAL_ID_PREFIX,
     RESOURCE_TYPE,
 )

@@ -1,4 +1,5 @@
-"""Load the handler as Lambda does: its folder on sys.path, ``index`` as a top-level module."""
+"""Load the handler as Lambda does: the asset root on sys.path, ``sharing_functions`` as a
+top-level package."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from cdk_workspaces_image_sharing.handler_asset import HANDLER_DIR
 from rehearsal.cloudformation import CloudFormation, Response
 from rehearsal.lambda_context import LambdaContext
 from rehearsal.lambda_runtime import handler_in_process
@@ -20,7 +20,7 @@ from tests.support.values import FUNCTION_TIMEOUT_SECONDS
 @pytest.fixture
 def handler_modules(aws: LocalAws) -> Iterator[dict[str, ModuleType]]:
     """Freshly imported handler modules, talking to the local endpoint."""
-    with handler_in_process(HANDLER_DIR, aws.environment) as modules:
+    with handler_in_process(aws.environment) as modules:
         yield modules
 
 
@@ -29,7 +29,7 @@ def invoke(handler_modules: dict[str, ModuleType], cloudformation: CloudFormatio
     """Run the handler on an event and return its checked answer to CloudFormation."""
 
     def run(event: dict[str, Any]) -> Response:
-        handler_modules["index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
+        handler_modules["pair.entry"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
         return cloudformation.response(event)
 
     return run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdk_workspaces_image_sharing.handler.image_account_pair import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
     ImageAccountPair,
     InvalidShareError,
 )

@@ -11,7 +11,6 @@ import aws_cdk as cdk
 import pytest
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission
-from cdk_workspaces_image_sharing.handler_asset import HANDLER_DIR
 from rehearsal.cloudformation import CloudFormation
 from rehearsal.faults import RESPONSE_URL, Fault
 from rehearsal.lambda_context import LambdaContext
@@ -326,7 +325,7 @@ def test_importing_the_handler_leaves_the_environment_as_it_was(
 ) -> None:
     # AWS_SAM_LOCAL is set only while crhelper is constructed (to skip its polling clients).
     assert "AWS_SAM_LOCAL" not in os.environ
-    assert handler_modules["index"].helper._sam_local == "true"
+    assert handler_modules["pair.entry"].helper._sam_local == "true"
 
 
 def test_delete_keeps_a_pair_another_live_resource_of_the_stack_holds(
@@ -350,9 +349,9 @@ def test_a_failure_to_make_the_client_is_answered_at_once(
     environment = {k: v for k, v in aws.environment.items() if "REGION" not in k}
     saved = {k: os.environ.pop(k) for k in ("AWS_REGION", "AWS_DEFAULT_REGION") if k in os.environ}
     try:
-        with handler_in_process(HANDLER_DIR, environment) as modules:
+        with handler_in_process(environment) as modules:
             event = cloudformation.event("Create", "Share", props(image_id, FIRST))
-            modules["index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
+            modules["pair.entry"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
     finally:
         os.environ.update(saved)
     response = cloudformation.response(event)

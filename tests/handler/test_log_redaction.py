@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from cdk_workspaces_image_sharing.handler_asset import HANDLER_DIR
 from rehearsal.cloudformation import CloudFormation
 from rehearsal.lambda_context import LambdaContext
 from rehearsal.lambda_runtime import handler_in_process
@@ -27,8 +26,8 @@ def runtime_log(aws: LocalAws) -> Iterator[tuple[io.StringIO, object]]:
     root.addHandler(runtime_handler)
     level = root.level
     try:
-        with handler_in_process(HANDLER_DIR, {**aws.environment, "LOG_LEVEL": "DEBUG"}) as m:
-            yield stream, m["index"]
+        with handler_in_process({**aws.environment, "LOG_LEVEL": "DEBUG"}) as m:
+            yield stream, m["pair.entry"]
     finally:
         root.removeHandler(runtime_handler)
         root.setLevel(level)

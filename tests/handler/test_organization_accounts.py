@@ -18,11 +18,10 @@ import pytest
 from botocore.retries import standard
 from botocore.stub import Stubber
 
-from cdk_workspaces_image_sharing.handler.operations import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
     LIST_ACCOUNTS_FOR_PARENT,
     LIST_OUS_FOR_PARENT,
 )
-from cdk_workspaces_image_sharing.handler_asset import HANDLER_DIR
 from rehearsal.faults import Fault, FaultLayer
 from rehearsal.lambda_runtime import handler_in_process
 from rehearsal.local_aws import LocalAws
@@ -44,8 +43,8 @@ CHILD = "ou-abcd-22222222"
 @pytest.fixture(scope="module")
 def org_accounts(local_aws: LocalAws) -> Iterator[ModuleType]:
     """The handler module, imported as Lambda imports it, talking to the local endpoint."""
-    with handler_in_process(HANDLER_DIR, local_aws.environment) as modules:
-        yield modules["organization_accounts"]
+    with handler_in_process(local_aws.environment) as modules:
+        yield modules["organization.accounts"]
 
 
 @pytest.fixture(scope="module")

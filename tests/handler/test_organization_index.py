@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cdk_workspaces_image_sharing.handler.organization_share import RESOURCE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import RESOURCE_TYPE
 from rehearsal.faults import Fault
 from rehearsal.lambda_context import LambdaContext
 from rehearsal.lambda_python import lambda_python, sdk_site_packages
@@ -199,7 +199,7 @@ def test_a_scheduled_run_overlapping_an_update_and_its_cleanup_loses_nothing(
     dropped = sample.accounts["Team"][0]
     joiner = new_account(aws, sample, "Team", "joiner")  # the paused run will grant it
     new = props(function, [team], ExcludeAccountIds=[dropped])
-    pacing = function.modules["pacing"]
+    pacing = function.modules["organization.pacing"]
     paused, resume = threading.Event(), threading.Event()
     wait = pacing.Pacer.wait
 
@@ -220,7 +220,9 @@ def test_a_scheduled_run_overlapping_an_update_and_its_cleanup_loses_nothing(
     run.join(30)
     wanted = (sample.active_accounts(["Team"], True) - {dropped}) | {joiner}
     assert function.shared() == wanted
-    ledger = function.modules["share_ledger"].ShareLedger(aws.client("dynamodb"), function.table)
+    ledger = function.modules["organization.ledger"].ShareLedger(
+        aws.client("dynamodb"), function.table
+    )
     assert ledger.holdings(function.image_id, created.physical_id) == set()
     assert ledger.holdings(function.image_id, updated.physical_id) == wanted
 
@@ -299,7 +301,7 @@ def test_a_configuration_deployed_before_format_2_runs_on_its_old_rule_until_the
     sample = build_sample_organization(aws.client("organizations"), SMALL)
     before = props(function, [sample.ou_ids["Team"]])
     created = function.send("Create", before)
-    ledger = function.modules["share_ledger"]
+    ledger = function.modules["organization.ledger"]
     for pk, sk in list(table_items(aws.client("dynamodb"), function.table)):
         if pk.startswith("PROPS#"):  # as releases before format 2 left the table
             aws.client("dynamodb").delete_item(
@@ -345,10 +347,10 @@ def test_scheduled_runs_read_what_the_stack_declares_after_a_rollback_and_a_late
         stack_id=function.stack.stack_id,
         resource_type=RESOURCE_TYPE,
     )
-    function.modules["organization_index"].handler(forward, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
+    function.modules["organization.entry"].handler(forward, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
     back = function.send("Update", old, physical_id=created.physical_id, old_properties=new)
     assert back.status == "SUCCESS"
-    function.modules["organization_index"].handler(
+    function.modules["organization.entry"].handler(
         forward, LambdaContext(FUNCTION_TIMEOUT_SECONDS)
     )  # duplicate
     leaver = sample.accounts["Team"][0]

@@ -37,7 +37,9 @@ def props(function: OrganizationFunction, parents: list[str], **extra: Any) -> d
 
 
 def ledger(aws: LocalAws, function: OrganizationFunction) -> Any:
-    return function.modules["share_ledger"].ShareLedger(aws.client("dynamodb"), function.table)
+    return function.modules["organization.ledger"].ShareLedger(
+        aws.client("dynamodb"), function.table
+    )
 
 
 def time_passes(aws: LocalAws, function: OrganizationFunction, seconds: float) -> None:
@@ -56,7 +58,7 @@ def time_passes(aws: LocalAws, function: OrganizationFunction, seconds: float) -
 
 def stop_after(function: OrganizationFunction, calls: int) -> None:
     """The run's pacer refuses its call number ``calls + 1`` (the Timeout is near), once."""
-    pacing = function.modules["pacing"]
+    pacing = function.modules["organization.pacing"]
     wait = pacing.Pacer.wait
 
     def paced(pacer: Any) -> None:
@@ -263,7 +265,7 @@ def test_a_revoke_landing_after_a_concurrent_want_is_granted_back(
     """A's Delete has marked the mover for revoking and waits for its call slot; B's scheduled
     run wants it and grants it; then A's revoke lands. It must end shared (B wants it)."""
     a, created, b, mover = _moves_into_b(aws, function, sample)
-    pacing = function.modules["pacing"]
+    pacing = function.modules["organization.pacing"]
     wait = pacing.Pacer.wait
 
     def run_b_first(pacer: Any) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cdk_workspaces_image_sharing.handler.image_account_pair import InvalidShareError
-from cdk_workspaces_image_sharing.handler.organization_share import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
+    InvalidShareError,
+)
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     OrganizationShareConfig,
     image_of_configuration,
     parent_id_problem,

@@ -21,7 +21,7 @@ FUNCTION_SECONDS = 900.0  # Lambda's limit, the organization function's Timeout
 
 @pytest.fixture
 def sync(handler_modules: dict[str, ModuleType]) -> ModuleType:
-    return handler_modules["organization_sync"]
+    return handler_modules["organization.sync"]
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def resolving_to(
     handler_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch, members: list[str]
 ) -> None:
     """Organizations resolves the OUs to ``members`` (all active)."""
-    accounts = handler_modules["organization_accounts"]
+    accounts = handler_modules["organization.accounts"]
 
     def resolve(client: Any, parent_ids: Any, include_nested: bool) -> Any:
         return accounts.ResolvedAccounts(frozenset(members), 0, len(parent_ids))
@@ -42,7 +42,7 @@ def resolving_to(
 
 
 def failing_read(handler_modules: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch) -> None:
-    accounts = handler_modules["organization_accounts"]
+    accounts = handler_modules["organization.accounts"]
 
     def resolve(client: Any, parent_ids: Any, include_nested: bool) -> Any:
         raise accounts.OrganizationsReadError("ListAccountsForParent", "ou-ab12-11111111", "Boom")
@@ -66,10 +66,10 @@ def services(
     ledger: FakeLedger,
     held_elsewhere: Callable[[str], str | None] = lambda _: None,
 ) -> Any:
-    pacer = handler_modules["pacing"].Pacer.for_remaining_time(
+    pacer = handler_modules["organization.pacing"].Pacer.for_remaining_time(
         FUNCTION_SECONDS, margin(handler_modules), clock=clock, sleep=clock.sleep
     )
-    return handler_modules["organization_sync"].Services(
+    return handler_modules["organization.sync"].Services(
         organizations=lambda: None,
         workspaces=workspaces,
         ledger=ledger,
@@ -80,11 +80,11 @@ def services(
 
 def margin(handler_modules: dict[str, ModuleType]) -> float:
     """What the function leaves unused at the end of a run (about 113 s)."""
-    return float(handler_modules["organization_index"].TIME_MARGIN_SECONDS)
+    return float(handler_modules["organization.entry"].TIME_MARGIN_SECONDS)
 
 
 def config(handler_modules: dict[str, ModuleType], **changes: Any) -> Any:
-    share = handler_modules["organization_share"]
+    share = handler_modules["organization.config"]
     return share.OrganizationShareConfig(IMAGE, ("ou-ab12-11111111",), **changes)
 
 
@@ -251,7 +251,7 @@ def test_a_thousand_accounts_finish_within_the_function_timeout(
     else:
         assert workspaces.shared == set(members)
     assert 999 * 0.5 <= clock.now <= FUNCTION_SECONDS - margin(handler_modules)
-    assert handler_modules["pacing"].CALL_INTERVAL_SECONDS * 1000 == 500
+    assert handler_modules["organization.pacing"].CALL_INTERVAL_SECONDS * 1000 == 500
 
 
 def test_more_than_the_function_can_pace_stops_before_the_timeout(

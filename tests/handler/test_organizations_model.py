@@ -10,10 +10,10 @@ from pathlib import Path
 import botocore
 import pytest
 
-from cdk_workspaces_image_sharing.handler_asset import HANDLER_DIR
+from cdk_workspaces_image_sharing.handler_asset import PACKAGE, RUNTIME_DIR
 from rehearsal.lambda_python import lambda_python, sdk_site_packages
 
-SHIPPED = HANDLER_DIR / "botocore_models"
+SHIPPED = RUNTIME_DIR / PACKAGE / "organization" / "botocore_models"
 
 
 def _model(root: Path) -> dict[str, object]:

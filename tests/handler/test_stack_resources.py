@@ -16,7 +16,7 @@ PAIR = "wsi-0123456789/111122223333"
 
 @pytest.fixture
 def stack_resources(handler_modules: dict[str, ModuleType]) -> ModuleType:
-    return handler_modules["stack_resources"]
+    return handler_modules["stack_holders"]
 
 
 @pytest.fixture

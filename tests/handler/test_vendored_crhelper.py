@@ -1,13 +1,13 @@
-"""The crhelper copy in the handler folder is the released one, licence included."""
+"""The crhelper copy in the Lambda asset root is the released one, licence included."""
 
 from __future__ import annotations
 
 import importlib.metadata
 from pathlib import Path
 
-from cdk_workspaces_image_sharing.handler_asset import HANDLER_DIR
+from cdk_workspaces_image_sharing.handler_asset import RUNTIME_DIR
 
-VENDORED = HANDLER_DIR / "crhelper"
+VENDORED = RUNTIME_DIR / "crhelper"
 
 
 def test_vendored_crhelper_is_the_pinned_release_unchanged() -> None:

@@ -18,8 +18,12 @@ import aws_cdk as cdk
 import pytest
 
 from cdk_workspaces_image_sharing import WorkspaceImageOrganizationShare
-from cdk_workspaces_image_sharing.handler.organization_share import ABANDONED_AFTER_SECONDS
-from cdk_workspaces_image_sharing.handler.organization_share import RESOURCE_TYPE as SHARE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
+    ABANDONED_AFTER_SECONDS,
+)
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
+    RESOURCE_TYPE as SHARE_TYPE,
+)
 from examples.organization_share_app import READER_ROLE_NAME
 from rehearsal.assembly import StackTemplate
 from rehearsal.faults import Fault, Overlap

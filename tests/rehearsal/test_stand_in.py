@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
-from cdk_workspaces_image_sharing.handler.image_account_pair import RESOURCE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import RESOURCE_TYPE
 from rehearsal import sts_strict
 from rehearsal.assembly import FunctionSpec, StackTemplate
 from rehearsal.faults import Fault

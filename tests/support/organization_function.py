@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from cdk_workspaces_image_sharing.handler.organization_share import (
+from cdk_workspaces_image_sharing.handler_asset import RUNTIME_DIR, LambdaFunctionCode
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     CONFIGURATION_ID_KEY,
     LEDGER_TABLE_ENV,
     LEGACY_PROPERTIES_KEY,
@@ -21,8 +22,6 @@ from cdk_workspaces_image_sharing.handler.organization_share import (
     SYNC_EVENT_KEY,
     OrganizationShareConfig,
 )
-from cdk_workspaces_image_sharing.handler_asset import HANDLER_DIR
-from cdk_workspaces_image_sharing.organization_sharing_function import ORGANIZATION_HANDLER
 from rehearsal.assembly import FunctionSpec
 from rehearsal.cloudformation import CloudFormation, Response
 from rehearsal.lambda_context import LambdaContext
@@ -71,7 +70,7 @@ class OrganizationFunction:
     def deliver(self, event: dict[str, Any]) -> Response:
         """Invoke the function with ``event`` (again, for a redelivery); returns the checked
         answer (the last one, for a redelivery)."""
-        self.modules["organization_index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
+        self.modules["organization.entry"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
         response = self.cloudformation.response(event)
         if event["RequestType"] != "Delete" and PROPERTIES_DIGEST_ATTRIBUTE in response.data:
             # The attribute the rule's input reads (Fn::GetAtt), as the stack now holds it.
@@ -81,7 +80,7 @@ class OrganizationFunction:
     def redeliver(self, event: dict[str, Any]) -> None:
         """Lambda delivers ``event`` again (at least once): CloudFormation took its first
         answer and ignores this one."""
-        self.modules["organization_index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
+        self.modules["organization.entry"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
 
     def send(
         self,
@@ -128,7 +127,7 @@ class OrganizationFunction:
     def sync(self, sync: dict[str, Any]) -> None:
         """Invoke the function as the schedule does, with ``sync`` as the run's content."""
         event = {SYNC_EVENT_KEY: sync}
-        self.modules["organization_index"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
+        self.modules["organization.entry"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
 
     def shared(self) -> set[str]:
         """What WorkSpaces lists for the image."""
@@ -146,10 +145,10 @@ def organization_function_on_runtime_sdk(
     stack = hand_set_stack(aws, "OrganizationSharing", "UPDATE_COMPLETE")
     spec = FunctionSpec(
         logical_id="OrganizationSharingFunction",
-        handler=ORGANIZATION_HANDLER,
+        handler=LambdaFunctionCode.ORGANIZATION.handler,
         timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
         environment={LEDGER_TABLE_ENV: table},
-        asset_dir=HANDLER_DIR,
+        asset_dir=RUNTIME_DIR,
     )
     runtime = LambdaRuntime(spec, aws.environment)
     try:
@@ -174,6 +173,6 @@ def organization_function(
         aws.faults.roles.register(key, lambda: [everything], principal_arn=role_arn)
         environment["AWS_ACCESS_KEY_ID"] = key
     stack = hand_set_stack(aws, "OrganizationSharing", "UPDATE_COMPLETE")
-    with handler_in_process(HANDLER_DIR, environment) as modules:
-        vars(modules["pacing"])["CALL_INTERVAL_SECONDS"] = 0.0
+    with handler_in_process(environment) as modules:
+        vars(modules["organization.pacing"])["CALL_INTERVAL_SECONDS"] = 0.0
         yield OrganizationFunction(aws, modules, CloudFormation(aws), stack, image_id, table)

@@ -10,7 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdk_workspaces_image_sharing.handler.operations import ORGANIZATIONS_READ_OPERATIONS
+from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+    ORGANIZATIONS_READ_OPERATIONS,
+)
 
 # OU path ("" is the root) -> how many accounts to create directly in it. Parents come first.
 # "Workloads/Dev" holds more than one page (moto pages by 20); "Sandbox/Empty" holds nothing.

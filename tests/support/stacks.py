@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from cdk_workspaces_image_sharing.handler.image_account_pair import RESOURCE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import RESOURCE_TYPE
 from rehearsal.cloudformation import STACK_ID
 from rehearsal.cloudformation_reads import ResourceRow
 from rehearsal.local_aws import ACCOUNT_ID, REGION, LocalAws

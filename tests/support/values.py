@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from cdk_workspaces_image_sharing.handler.operations import DESCRIBE_PERMISSIONS, GRANT_OR_REVOKE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+    DESCRIBE_PERMISSIONS,
+    GRANT_OR_REVOKE,
+)
 from cdk_workspaces_image_sharing.sharing_function import FUNCTION_TIMEOUT
 from rehearsal.accounts import sample_accounts as sample_accounts  # the tests' values
 

@@ -16,20 +16,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-try:  # Lambda imports the handler's modules as top-level ones; the constructs as a package.
-    from image_account_pair import (
-        IMAGE_ID_PROPERTY,
-        InvalidShareError,
-        account_id_problem,
-        image_id_problem,
-    )
-except ImportError:  # pragma: no cover - exercised by every synth
-    from cdk_workspaces_image_sharing.handler.image_account_pair import (  # type: ignore[no-redef, unused-ignore]
-        IMAGE_ID_PROPERTY,
-        InvalidShareError,
-        account_id_problem,
-        image_id_problem,
-    )
+from ..image_account_pair import (
+    IMAGE_ID_PROPERTY,
+    InvalidShareError,
+    account_id_problem,
+    image_id_problem,
+)
 
 RESOURCE_TYPE = "Custom::WorkspaceImageOrganizationShare"
 PARENT_IDS_PROPERTY = "OrganizationalUnitIds"

@@ -7,7 +7,7 @@ cleanup Delete of the old configuration releases what the new one does not want.
 releases everything the configuration holds. A scheduled run (an EventBridge event carrying
 ``OrganizationShareSync``) grants accounts that joined and revokes those that left or were
 suspended, at most ``MaxRevocationsPerRun`` a run. Every run logs one summary line and writes
-CloudWatch metrics (Embedded Metric Format). See ``organization_sync``.
+CloudWatch metrics (Embedded Metric Format). See ``sync``.
 
 Environment: ``LEDGER_TABLE`` (the share ledger's table name), ``LOG_LEVEL`` (default INFO).
 """
@@ -18,19 +18,20 @@ import logging
 import os
 from typing import Any
 
-import log_redaction
+from crhelper import CfnResource
 
-log_redaction.install()  # before crhelper logs anything
-
-from crhelper import CfnResource  # noqa: E402
-
-import cfn_requests  # noqa: E402
-import organization_accounts  # noqa: E402
-import share_ledger  # noqa: E402
-import stack_resources  # noqa: E402
-import workspaces_api  # noqa: E402
-from image_account_pair import RESOURCE_TYPE as PAIR_RESOURCE_TYPE  # noqa: E402
-from organization_share import (  # noqa: E402
+from .. import (
+    cloudformation_answers,
+    log_redaction,
+    stack_holders,
+    workspaces_api,
+)
+from ..image_account_pair import RESOURCE_TYPE as PAIR_RESOURCE_TYPE
+from . import (
+    accounts,
+    ledger,
+)
+from .config import (
     CONFIGURATION_ID_KEY,
     LEDGER_TABLE_ENV,
     LEGACY_PROPERTIES_KEY,
@@ -42,16 +43,18 @@ from organization_share import (  # noqa: E402
     OrganizationShareConfig,
     image_of_configuration,
 )
-from organization_sync import (  # noqa: E402
+from .ledger import RequestAlreadyProcessed, ShareLedger, stored_form
+from .pacing import Pacer
+from .sync import (
     RunSummary,
     Services,
     share_with_organization,
     stop_sharing_with_organization,
 )
-from pacing import Pacer  # noqa: E402
-from share_ledger import RequestAlreadyProcessed, ShareLedger, stored_form  # noqa: E402
 
 logger = logging.getLogger(__name__)
+# Before crhelper logs anything (it logs nothing when imported).
+log_redaction.install()
 UPDATE_ROLLING_BACK = "UPDATE_ROLLBACK_IN_PROGRESS"
 # Left unused at the end of a run: the pacer starts no call later than this before the
 # Timeout, so the slowest call (every retry, and a grant's AccessDenied window) still ends in
@@ -60,19 +63,19 @@ TIME_MARGIN_SECONDS = (
     workspaces_api.worst_case_call_seconds() + workspaces_api.ACCESS_DENIED_RETRY_SECONDS + 10.0
 )
 
-helper: CfnResource = cfn_requests.answering_once()
+helper: CfnResource = cloudformation_answers.answering_once()
 
-_STARTUP = cfn_requests.Startup()
+_STARTUP = cloudformation_answers.Startup()
 _SESSION: Any = None
 _WORKSPACES: Any = None
 _CLOUDFORMATION: Any = None
 _LEDGER: ShareLedger | None = None
 try:
-    _SESSION = organization_accounts.session_with_shipped_models()
+    _SESSION = accounts.session_with_shipped_models()
     _WORKSPACES = _SESSION.client("workspaces", config=workspaces_api.client_config())
-    _CLOUDFORMATION = _SESSION.client("cloudformation", config=stack_resources.client_config())
+    _CLOUDFORMATION = _SESSION.client("cloudformation", config=stack_holders.client_config())
     _LEDGER = ShareLedger(
-        _SESSION.client("dynamodb", config=share_ledger.client_config()),
+        _SESSION.client("dynamodb", config=ledger.client_config()),
         os.environ[LEDGER_TABLE_ENV],
     )
 except Exception as init_error:
@@ -82,18 +85,18 @@ except Exception as init_error:
 def _services(stack_id: str, logical_id: str, role_arn: str | None, context: Any) -> Services:
     assert _LEDGER is not None
 
-    others = stack_resources.OtherStacks(_CLOUDFORMATION, stack_id, PAIR_RESOURCE_TYPE)
+    others = stack_holders.OtherStacks(_CLOUDFORMATION, stack_id, PAIR_RESOURCE_TYPE)
 
     def held_elsewhere(pair_physical_id: str) -> str | None:
         """Another live resource of this stack, or of another stack of the account and Region
         (read only once a revoke is due), declaring the pair."""
-        return stack_resources.other_live_holder(
+        return stack_holders.other_live_holder(
             _CLOUDFORMATION, stack_id, logical_id, pair_physical_id
         ) or others.holder(pair_physical_id)
 
     remaining = context.get_remaining_time_in_millis() / 1000
     return Services(
-        organizations=lambda: organization_accounts.organizations_client(_SESSION, role_arn),
+        organizations=lambda: accounts.organizations_client(_SESSION, role_arn),
         workspaces=_WORKSPACES,
         ledger=_LEDGER,
         pacer=Pacer.for_remaining_time(remaining, TIME_MARGIN_SECONDS),
@@ -116,7 +119,9 @@ def _answer(summary: RunSummary, *, never_fail: bool = False) -> None:
     if (summary.failed or summary.all_refused) and not never_fail:
         # A long Reason keeps its end: the problems first, the count last.
         counts = f"{summary.failed} failed, {summary.refused} refused"
-        raise RuntimeError(cfn_requests.short_reason(f"{'; '.join(summary.problems)} ({counts})"))
+        raise RuntimeError(
+            cloudformation_answers.short_reason(f"{'; '.join(summary.problems)} ({counts})")
+        )
 
 
 def _configuration(
@@ -124,7 +129,7 @@ def _configuration(
 ) -> tuple[OrganizationShareConfig, str, str]:
     """The checked configuration, its physical ID, and the image's owner (the stack's
     account), from a CloudFormation event or a scheduled run alike."""
-    owner = cfn_requests.stack_account(stack_id)
+    owner = cloudformation_answers.stack_account(stack_id)
     config = OrganizationShareConfig.from_properties(properties, owner)
     return config, config.configuration_id(stack_id, logical_id), owner
 
@@ -168,8 +173,8 @@ def _rolling_back(stack_id: str, configuration_id: str) -> bool:
     a forward Update does (answered SUCCESS, its old configuration's cleanup would revoke what
     it could not grant)."""
     try:
-        return stack_resources.stack_status(_CLOUDFORMATION, stack_id) == UPDATE_ROLLING_BACK
-    except stack_resources.StackUnreadable as error:
+        return stack_holders.stack_status(_CLOUDFORMATION, stack_id) == UPDATE_ROLLING_BACK
+    except stack_holders.StackUnreadable as error:
         assert _LEDGER is not None
         live = _LEDGER.is_live(configuration_id)
         logger.warning(

@@ -15,36 +15,37 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import log_redaction
+import boto3
+from crhelper import CfnResource
 
-log_redaction.install()  # before crhelper logs anything
-
-import boto3  # noqa: E402
-from crhelper import CfnResource  # noqa: E402
-
-import cfn_requests  # noqa: E402
-import stack_resources  # noqa: E402
-import workspaces_api  # noqa: E402
-from image_account_pair import ImageAccountPair  # noqa: E402
+from .. import (
+    cloudformation_answers,
+    log_redaction,
+    stack_holders,
+    workspaces_api,
+)
+from ..image_account_pair import ImageAccountPair
 
 logger = logging.getLogger(__name__)
+# Before crhelper logs anything (it logs nothing when imported).
+log_redaction.install()
 
 
-helper: CfnResource = cfn_requests.answering_once()
+helper: CfnResource = cloudformation_answers.answering_once()
 
 # Made once per container, during Lambda's init phase, and reused by every invocation.
-_STARTUP = cfn_requests.Startup()
+_STARTUP = cloudformation_answers.Startup()
 _WORKSPACES: Any = None
 _CLOUDFORMATION: Any = None
 try:
     _WORKSPACES = boto3.client("workspaces", config=workspaces_api.client_config())
-    _CLOUDFORMATION = boto3.client("cloudformation", config=stack_resources.client_config())
+    _CLOUDFORMATION = boto3.client("cloudformation", config=stack_holders.client_config())
 except Exception as init_error:
     _STARTUP.failed(init_error)
 
 
 def _owner_account(event: dict[str, Any]) -> str:
-    return cfn_requests.stack_account(str(event["StackId"]))
+    return cloudformation_answers.stack_account(str(event["StackId"]))
 
 
 def _start_request(event: dict[str, Any]) -> None:
@@ -102,13 +103,13 @@ def update(event: dict[str, Any], _context: Any) -> str:
 
 def _held_elsewhere(event: dict[str, Any], physical_id: str) -> str | None:
     try:
-        return stack_resources.other_live_holder(
+        return stack_holders.other_live_holder(
             _CLOUDFORMATION,
             str(event["StackId"]),
             str(event.get("LogicalResourceId", "")),
             physical_id,
         )
-    except stack_resources.StackUnreadable as error:
+    except stack_holders.StackUnreadable as error:
         # A failed cleanup Delete is ignored by CloudFormation and would leave the share in
         # place, untracked; revoking errs toward removing access (drift repair can restore it).
         logger.warning("could not read the stack (%s): revoking %s anyway", error, physical_id)

@@ -7,7 +7,7 @@ bounded), or a scheduled run (grants, then revokes what left the organizational 
 ``MaxRevocationsPerRun`` of them). Every run fails closed: if Organizations cannot be read, or
 resolves to no active account, nothing is granted or revoked.
 
-What a configuration holds is kept in the share ledger (``share_ledger``), written with
+What a configuration holds is kept in the share ledger (``ledger``), written with
 conditional writes, so overlapping runs do not lose each other's updates. A share that existed
 before this tool first wanted it is recorded as pre-existing and never revoked; a pair another
 live resource of the stack declares (a ``WorkspaceImagePermission``) is never revoked either.
@@ -25,23 +25,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import organization_accounts
-import workspaces_api
-from image_account_pair import ImageAccountPair
-from organization_share import (
+from .. import workspaces_api
+from ..image_account_pair import ImageAccountPair
+from . import accounts
+from .config import (
     ABANDONED_AFTER_SECONDS,
     OrganizationShareConfig,
     image_of_configuration,
     wanted_accounts,
 )
-from pacing import Pacer
-from share_ledger import GRANTED, DeletedConfiguration, RequestAlreadyProcessed, ShareLedger
+from .ledger import GRANTED, DeletedConfiguration, RequestAlreadyProcessed, ShareLedger
+from .pacing import Pacer
 
 logger = logging.getLogger(__name__)
 
 METRICS_NAMESPACE = "WorkspaceImageSharing/OrganizationShare"
 # Returns the logical ID of another live resource of the stack declaring a pair's physical ID
-# (so it must not be revoked), or None. Raises stack_resources.StackUnreadable.
+# (so it must not be revoked), or None. Raises stack_holders.StackUnreadable.
 HeldElsewhere = Callable[[str], str | None]
 # Grant refusals that concern one account, for good: the rest are still shared, the account is
 # reported (Refused) and tried again by scheduled runs. WorkSpaces refuses a BYOL image's share
@@ -288,10 +288,10 @@ def _share(
 ) -> None:
     scheduled = summary.trigger == "Scheduled"
     try:
-        resolved = organization_accounts.resolve_accounts(
+        resolved = accounts.resolve_accounts(
             services.organizations(), config.parent_ids, config.include_nested
         )
-    except organization_accounts.OrganizationsReadError as error:
+    except accounts.OrganizationsReadError as error:
         summary.fail(f"Organizations could not be read, nothing changed: {error}")
         return
     if not resolved.accounts:
@@ -400,8 +400,8 @@ def _release(
         return
     try:
         holder = services.held_elsewhere(pair.physical_id)
-    except Exception as error:  # stack_resources.StackUnreadable
-        if scheduled:  # a scheduled run fails closed; a Delete revokes (see stack_resources)
+    except Exception as error:  # stack_holders.StackUnreadable
+        if scheduled:  # a scheduled run fails closed; a Delete revokes (see stack_holders)
             summary.fail(f"kept {pair.physical_id}: the stack could not be read ({error})")
             return
         logger.warning("could not read the stack (%s): revoking %s anyway", error, pair.physical_id)

@@ -64,8 +64,8 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from operations import LIST_ACCOUNTS_FOR_PARENT, LIST_OUS_FOR_PARENT
-from organization_share import parent_id_problem
+from ..operations import LIST_ACCOUNTS_FOR_PARENT, LIST_OUS_FOR_PARENT
+from .config import parent_id_problem
 
 logger = logging.getLogger(__name__)
 

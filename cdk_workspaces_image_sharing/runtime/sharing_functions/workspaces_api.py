@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from image_account_pair import ImageAccountPair
+from .image_account_pair import ImageAccountPair
 
 if TYPE_CHECKING:
     from mypy_boto3_workspaces import WorkSpacesClient as WorkSpacesClient

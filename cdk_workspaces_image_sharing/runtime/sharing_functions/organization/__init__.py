@@ -1,0 +1,2 @@
+"""The organization sharing function (``Custom::WorkspaceImageOrganizationShare`` and its
+scheduled runs); ``entry.handler``."""
