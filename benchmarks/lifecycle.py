@@ -38,11 +38,11 @@ from typing import Any
 
 import botocore.session
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import RESOURCE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import PAIR_RESOURCE_TYPE
 from rehearsal.accounts import sample_accounts
 from rehearsal.assembly import PROJECT_DIR, StackTemplate, cdk_environment, read_stacks
 from rehearsal.cloudformation_reads import LIST_PAGE_SIZE
-from rehearsal.local_aws import LocalAws, create_image, shared_accounts
+from rehearsal.local_aws import LocalAws, create_image
 from rehearsal.scenario import Rehearsal, RehearsalError, synthesize_stack
 from rehearsal.stack_engine import StackEngine
 
@@ -115,7 +115,7 @@ def with_service_timeout(template: StackTemplate, seconds: str) -> StackTemplate
     changes the timeout would)."""
     changed = copy.deepcopy(template.template)
     for declaration in changed["Resources"].values():
-        if declaration["Type"] == RESOURCE_TYPE:
+        if declaration["Type"] == PAIR_RESOURCE_TYPE:
             declaration["Properties"]["ServiceTimeout"] = seconds
     return dataclasses.replace(template, template=changed)
 
@@ -244,7 +244,7 @@ def _operation(
         "check_seconds": checked - run.ended_at,
         "handler_seconds": sum(d.invocation.seconds for d in delivered),
         "containers_started": run.lambda_service.cold_starts() - cold_starts,
-        "listed": {label: len(shared_accounts(run.aws, image)) for label, image in images.items()},
+        "listed": {label: len(run.aws.shared_accounts(image)) for label, image in images.items()},
         "stack_status": stack.status,
     }
 

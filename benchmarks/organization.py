@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     ORGANIZATIONS_READ_OPERATIONS,
 )
 from rehearsal.assembly import PROJECT_DIR

@@ -14,7 +14,7 @@ from constructs import Construct, IConstruct
 
 from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
 from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
-from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     CLOUDFORMATION_OPERATIONS,
     WORKSPACES_OPERATIONS,
 )

@@ -14,7 +14,7 @@ from cdk_workspaces_image_sharing.organization_sharing_function import (
     ROLE_NAME_PREFIX,
     organizations_read_resources,
 )
-from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     ORGANIZATIONS_READ_OPERATIONS,
 )
 from cdk_workspaces_image_sharing.tokens import is_literal

@@ -17,20 +17,20 @@ from constructs import Construct, IConstruct
 from cdk_workspaces_image_sharing.function_parts import python_function, sharing_role
 from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
 from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
-from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
+    LEDGER_CONSTRUCT_ID,
+    LEDGER_EXPIRES_ATTRIBUTE,
     LEDGER_OPERATIONS,
+    LEDGER_PARTITION_KEY,
+    LEDGER_SORT_KEY,
+    LEDGER_TABLE_ENV,
     LIST_STACK_RESOURCES,
     LIST_STACKS,
+    ORGANIZATION_FUNCTION_CONSTRUCT_ID,
     ORGANIZATIONS_READ_OPERATIONS,
 )
 from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
-    FUNCTION_CONSTRUCT_ID,
-    LEDGER_CONSTRUCT_ID,
-    LEDGER_TABLE_ENV,
     SERVICE_TIMEOUT_SECONDS,
-)
-from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.ledger import (
-    EXPIRES_ATTRIBUTE,
 )
 from cdk_workspaces_image_sharing.stack_facts import stack_facts
 from cdk_workspaces_image_sharing.tokens import is_literal, short_hash
@@ -98,14 +98,16 @@ class OrganizationSharingFunction(Construct):
         self.ledger = dynamodb.Table(
             self,
             LEDGER_CONSTRUCT_ID,
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            partition_key=dynamodb.Attribute(
+                name=LEDGER_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            sort_key=dynamodb.Attribute(name=LEDGER_SORT_KEY, type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
             # The tombstones of revoked pairs expire (share_ledger).
-            time_to_live_attribute=EXPIRES_ATTRIBUTE,
+            time_to_live_attribute=LEDGER_EXPIRES_ATTRIBUTE,
             # The ledger outlives nothing it records: every share it holds is released by the
             # resources' Deletes, which run before the table is deleted.
             removal_policy=RemovalPolicy.DESTROY,
@@ -161,7 +163,7 @@ class OrganizationSharingFunction(Construct):
     def get_or_create(cls, scope: Construct) -> OrganizationSharingFunction:
         """The organization sharing function of ``scope``'s stack, added on first use."""
         facts = stack_facts(scope)
-        return facts.one_of(cls, facts.stack, FUNCTION_CONSTRUCT_ID)
+        return facts.one_of(cls, facts.stack, ORGANIZATION_FUNCTION_CONSTRUCT_ID)
 
     def read_organizations_directly(self, parent_ids: Sequence[str]) -> None:
         """Allow Organizations' list calls on ``parent_ids`` and the OUs below them with the

@@ -16,7 +16,7 @@ from aws_cdk import Aspects
 from constructs import Construct
 
 from cdk_workspaces_image_sharing.concurrency import ShareLanes
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     ACCOUNT_ID_PROPERTY,
     IMAGE_ID_PROPERTY,
 )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     ACCOUNT_ID_PROPERTY,
     IMAGE_ID_PROPERTY,
+)
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
     account_id_problem,
     image_id_problem,
 )

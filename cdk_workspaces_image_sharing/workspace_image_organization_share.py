@@ -15,27 +15,29 @@ from cdk_workspaces_image_sharing.organization_sharing_function import (
     ORGANIZATION_SERVICE_TIMEOUT,
     OrganizationSharingFunction,
 )
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
-    IMAGE_ID_PROPERTY,
-    account_id_problem,
-)
-from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     ACCOUNT_IDS_PROPERTY,
     CONFIGURATION_FORMAT,
     CONFIGURATION_FORMAT_PROPERTY,
     CONFIGURATION_ID_KEY,
-    DEFAULT_MAX_REVOCATIONS_PER_RUN,
     EXCLUDE_ACCOUNT_IDS_PROPERTY,
+    IMAGE_ID_PROPERTY,
     INCLUDE_NESTED_PROPERTY,
     LOGICAL_ID_KEY,
     MAX_REVOCATIONS_PROPERTY,
+    ORGANIZATION_RESOURCE_TYPE,
     PARENT_IDS_PROPERTY,
     PROPERTIES_DIGEST_ATTRIBUTE,
     PROPERTIES_DIGEST_KEY,
-    RESOURCE_TYPE,
     ROLE_ARN_PROPERTY,
     STACK_ID_KEY,
     SYNC_EVENT_KEY,
+)
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
+    account_id_problem,
+)
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
+    DEFAULT_MAX_REVOCATIONS_PER_RUN,
     parent_id_problem,
     role_arn_problem,
 )
@@ -157,7 +159,7 @@ class WorkspaceImageOrganizationShare(Construct):
             self,
             "Resource",
             service_token=function.function.function_arn,
-            resource_type=RESOURCE_TYPE,
+            resource_type=ORGANIZATION_RESOURCE_TYPE,
             properties=properties,
             removal_policy=removal_policy or RemovalPolicy.DESTROY,
             service_timeout=ORGANIZATION_SERVICE_TIMEOUT,

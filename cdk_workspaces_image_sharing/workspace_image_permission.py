@@ -5,10 +5,12 @@ from __future__ import annotations
 from aws_cdk import CustomResource, RemovalPolicy, Stack
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     ACCOUNT_ID_PROPERTY,
     IMAGE_ID_PROPERTY,
-    RESOURCE_TYPE,
+    PAIR_RESOURCE_TYPE,
+)
+from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
     ImageAccountPair,
 )
 from cdk_workspaces_image_sharing.share_registry import ShareRegistry
@@ -94,7 +96,7 @@ class WorkspaceImagePermission(Construct):
             self,
             "Resource",
             service_token=provider.service_token,
-            resource_type=RESOURCE_TYPE,
+            resource_type=PAIR_RESOURCE_TYPE,
             properties=ImageAccountPair(image_id, shared_account_id).properties(),
             removal_policy=removal_policy or RemovalPolicy.DESTROY,
             service_timeout=SERVICE_TIMEOUT,

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cdk_workspaces_image_sharing.drift.cli import main as drift_command
-from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import GRANT_OR_REVOKE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import GRANT_OR_REVOKE
 from rehearsal.assembly import StackTemplate
 from rehearsal.faults import Fault, grants_hang_while
 from rehearsal.local_aws import ACCOUNT_ID, create_image

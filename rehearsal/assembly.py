@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import RESOURCE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import PAIR_RESOURCE_TYPE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ASSET_PATH_METADATA = "aws:asset:path"  # where an asset (code, nested template) sits
@@ -133,5 +133,5 @@ def shares_of(template: dict[str, Any]) -> dict[str, ShareResource]:
             retain=resource.get("DeletionPolicy") == "Retain",
         )
         for logical_id, resource in template.get("Resources", {}).items()
-        if resource["Type"] == RESOURCE_TYPE
+        if resource["Type"] == PAIR_RESOURCE_TYPE
     }

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import RESOURCE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import PAIR_RESOURCE_TYPE
 from rehearsal.local_aws import ACCOUNT_ID, REGION, RESPONSE_BUCKET, LocalAws
 
 STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/Rehearsal/{uuid.UUID(int=1)}"
@@ -50,7 +50,7 @@ class CloudFormation:
         old_properties: dict[str, Any] | None = None,
         stack_id: str = STACK_ID,
         service_token: str | None = None,
-        resource_type: str = RESOURCE_TYPE,
+        resource_type: str = PAIR_RESOURCE_TYPE,
     ) -> dict[str, Any]:
         """An event as CloudFormation sends it: every property a string, a fresh RequestId and
         a presigned S3 PUT URL to answer on."""

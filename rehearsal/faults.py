@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     DESCRIBE_PERMISSIONS,
     GRANT_OR_REVOKE,
 )

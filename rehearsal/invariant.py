@@ -36,15 +36,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     ACCOUNT_ID_PROPERTY,
     IMAGE_ID_PROPERTY,
 )
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
-    RESOURCE_TYPE as PAIR_TYPE,
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
+    ORGANIZATION_RESOURCE_TYPE as ORGANIZATION_TYPE,
 )
-from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
-    RESOURCE_TYPE as ORGANIZATION_TYPE,
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
+    PAIR_RESOURCE_TYPE as PAIR_TYPE,
 )
 from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     OrganizationShareConfig,
@@ -55,7 +55,7 @@ from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.ledger 
     ShareLedger,
 )
 from rehearsal.lambda_service import Delivery
-from rehearsal.local_aws import ACCOUNT_ID, LocalAws, shared_accounts
+from rehearsal.local_aws import ACCOUNT_ID, LocalAws
 from rehearsal.organization import Organization
 from rehearsal.stack_engine import StackEngine
 
@@ -153,7 +153,7 @@ def violations(world: World) -> list[str]:
     reports = run_reports(world.deliveries, world.epoch)
     problems: list[str] = []
     for image in sorted(images):
-        listed = shared_accounts(world.aws, image)
+        listed = world.aws.shared_accounts(image)
         fixed = {account for i, account in static if i == image}
         if image in organization_images:
             problems += _organization_image(world, image, listed, fixed, reports)
@@ -228,7 +228,7 @@ def _allowances(
 def _organization_image(
     world: World,
     image: str,
-    listed: set[str],
+    listed: frozenset[str],
     fixed: set[str],
     reports: dict[str, RunReport],
 ) -> list[str]:

@@ -16,6 +16,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.organizations.models import organizations_backends
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from cdk_workspaces_image_sharing.runtime.sharing_functions.aws_plumbing import shared_accounts
 from rehearsal.cloudformation_reads import CloudFormationReads
 from rehearsal.faults import FaultLayer
 from rehearsal.iam_check import RoleDirectory
@@ -123,6 +124,10 @@ class LocalAws:
             region_name=REGION,
         )
 
+    def shared_accounts(self, image_id: str) -> frozenset[str]:
+        """The accounts WorkSpaces lists for the image, all pages read."""
+        return shared_accounts(self.client("workspaces"), image_id)
+
     def reset(self) -> None:
         """Forget every resource, stand-in stack, enforced role and queued fault."""
         self.faults.clear()
@@ -166,16 +171,3 @@ def create_image(aws: LocalAws, name: str = "golden-image") -> str:
         Name=name, Description="rehearsal image", WorkspaceId=workspace_id
     )
     return str(image["ImageId"])
-
-
-def shared_accounts(aws: LocalAws, image_id: str) -> set[str]:
-    """The accounts DescribeWorkspaceImagePermissions lists for the image, all pages read."""
-    workspaces = aws.client("workspaces")
-    request: dict[str, Any] = {"ImageId": image_id, "MaxResults": 25}
-    accounts: set[str] = set()
-    while True:
-        page = workspaces.describe_workspace_image_permissions(**request)
-        accounts.update(p["SharedAccountId"] for p in page.get("ImagePermissions", []))
-        if not page.get("NextToken"):
-            return accounts
-        request["NextToken"] = page["NextToken"]

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     IMAGE_ID_PROPERTY,
-)
-from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
+    ORGANIZATION_RESOURCE_TYPE,
     PARENT_IDS_PROPERTY,
-    RESOURCE_TYPE,
 )
 from rehearsal.assembly import StackTemplate, read_stacks, synthesize
 from rehearsal.local_aws import ACCOUNT_ID
@@ -41,7 +39,7 @@ class OrganizationApp:
         of its properties (``AccountIds=[...]``, ``MaxRevocationsPerRun="5"``)."""
         template = copy.deepcopy(self.sharing.template)
         for resource in template["Resources"].values():
-            if resource["Type"] == RESOURCE_TYPE:
+            if resource["Type"] == ORGANIZATION_RESOURCE_TYPE:
                 resource["Properties"].update(
                     {IMAGE_ID_PROPERTY: image_id, PARENT_IDS_PROPERTY: parent_ids, **properties}
                 )

@@ -17,7 +17,7 @@ from rehearsal.assembly import StackTemplate, read_stacks, synthesize
 from rehearsal.cloudformation import CloudFormation
 from rehearsal.invariant import World, violations
 from rehearsal.lambda_service import LambdaService
-from rehearsal.local_aws import ACCOUNT_ID, LocalAws, shared_accounts
+from rehearsal.local_aws import ACCOUNT_ID, LocalAws
 from rehearsal.organization import Organization
 from rehearsal.provisioning import Provisioner
 from rehearsal.stack_engine import StackEngine
@@ -166,7 +166,7 @@ class Rehearsal:
         outcome = action()
         for step in stack.steps[first:]:
             self.print_line(f"   {step.describe()}")
-        now = shared_accounts(self.aws, image_id)
+        now = self.aws.shared_accounts(image_id)
         self.print_line(
             f"   stack {stack.status}; shared with: {', '.join(sorted(now)) or 'nobody'}"
         )

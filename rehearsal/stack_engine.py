@@ -57,13 +57,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     ACCOUNT_ID_PROPERTY,
     IMAGE_ID_PROPERTY,
-    RESOURCE_TYPE,
-)
-from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
-    RESOURCE_TYPE as ORGANIZATION_RESOURCE_TYPE,
+    ORGANIZATION_RESOURCE_TYPE,
+    PAIR_RESOURCE_TYPE,
 )
 from rehearsal.assembly import ASSET_PATH_METADATA, FunctionSpec, StackTemplate, shares_of
 from rehearsal.cloudformation import CloudFormation, Response
@@ -303,7 +301,7 @@ class StackEngine:
         return {
             (str(r.properties.get(IMAGE_ID_PROPERTY)), str(r.properties.get(ACCOUNT_ID_PROPERTY)))
             for r in self.resources.values()
-            if r.resource_type == RESOURCE_TYPE and r.live
+            if r.resource_type == PAIR_RESOURCE_TYPE and r.live
         }
 
     # -- intrinsics ------------------------------------------------------------------------
@@ -735,10 +733,11 @@ class StackEngine:
     def _is_share(self, logical_id: str) -> bool:
         resource = self.resources.get(logical_id)
         if resource is not None:
-            return resource.resource_type == RESOURCE_TYPE
+            return resource.resource_type == PAIR_RESOURCE_TYPE
         return bool(
             self.template
-            and self.template.template["Resources"].get(logical_id, {}).get("Type") == RESOURCE_TYPE
+            and self.template.template["Resources"].get(logical_id, {}).get("Type")
+            == PAIR_RESOURCE_TYPE
         )
 
     # -- stack operations ------------------------------------------------------------------
@@ -871,7 +870,7 @@ class StackEngine:
         return False
 
     def _retain(self, resource: LiveResource) -> None:
-        if resource.resource_type == RESOURCE_TYPE:
+        if resource.resource_type == PAIR_RESOURCE_TYPE:
             self.retained_pairs.add(
                 (
                     str(resource.properties.get(IMAGE_ID_PROPERTY)),

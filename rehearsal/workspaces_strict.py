@@ -17,7 +17,7 @@ from typing import Any
 
 from moto.workspaces.models import workspaces_backends
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     DESCRIBE_PERMISSIONS,
     GRANT_OR_REVOKE,
 )

@@ -12,18 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-MAX_ATTEMPTS = 10
-CONNECT_TIMEOUT_SECONDS = 5
-READ_TIMEOUT_SECONDS = 30
+from cdk_workspaces_image_sharing.runtime.sharing_functions.aws_plumbing import (
+    THROTTLING_CODES,
+    ClientSettings,
+    error_code,
+)
 
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ProvisionedThroughputExceededException",
-    }
+# Nobody waits on a deadline here: more attempts and longer timeouts than the functions'.
+CLIENT_SETTINGS = ClientSettings(
+    max_attempts=10, connect_timeout_seconds=5, read_timeout_seconds=30
 )
 ACCESS_DENIED_CODES = frozenset(
     {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException"}
@@ -74,7 +71,6 @@ def connect(
     import os
 
     import boto3
-    from botocore.config import Config
 
     env = environment or {}
     # The AWS CLI v2 reads AWS_REGION before AWS_DEFAULT_REGION; boto3 reads only the latter.
@@ -84,12 +80,7 @@ def connect(
         or env.get("AWS_DEFAULT_REGION")
         or os.environ.get("AWS_REGION")
     )
-    config = Config(
-        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
-    )
-    options: dict[str, Any] = {"config": config}
+    options: dict[str, Any] = {"config": CLIENT_SETTINGS.config()}
     if env.get("AWS_ENDPOINT_URL"):
         options["endpoint_url"] = env["AWS_ENDPOINT_URL"]
     if env.get("AWS_CA_BUNDLE"):
@@ -112,14 +103,6 @@ def connect(
         if explained is error:
             raise
         raise explained from error
-
-
-def error_code(error: BaseException) -> str:
-    """The AWS error code of a botocore ClientError, or ''."""
-    response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
 
 
 def _one_line(text: object) -> str:
@@ -155,8 +138,8 @@ def explain(error: BaseException) -> BaseException:
         message = _one_line(error.response.get("Error", {}).get("Message", ""))
         if code in THROTTLING_CODES:
             return DriftError(
-                f"throttled: {operation} was still throttled after {MAX_ATTEMPTS} attempts; "
-                "try again later"
+                f"throttled: {operation} was still throttled after "
+                f"{CLIENT_SETTINGS.max_attempts} attempts; try again later"
             )
         if code in ACCESS_DENIED_CODES:
             return DriftError(f"access denied: {operation}: {message or code}")

@@ -32,8 +32,8 @@ from cdk_workspaces_image_sharing.drift.repair import (
 from cdk_workspaces_image_sharing.drift.report import Report, Row, State, build_report
 from cdk_workspaces_image_sharing.drift.shares import list_shares
 from cdk_workspaces_image_sharing.drift.stacks import Declared, read_all_stacks, read_stacks
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import PAIR_RESOURCE_TYPE
 from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
-    RESOURCE_TYPE,
     account_id_problem,
 )
 
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument(
         "--all-stacks",
         action="store_true",
-        help=f"every stack of the account and Region that holds a {RESOURCE_TYPE}",
+        help=f"every stack of the account and Region that holds a {PAIR_RESOURCE_TYPE}",
     )
     common.add_argument(
         "--ignore-account",
@@ -80,8 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description=f"Compare the {RESOURCE_TYPE} shares that CloudFormation stacks declare with "
-        "what Amazon WorkSpaces lists, and repair the difference.",
+        description=f"Compare the {PAIR_RESOURCE_TYPE} shares that CloudFormation stacks declare "
+        "with what Amazon WorkSpaces lists, and repair the difference.",
         epilog="Exit codes: 0 in sync (report) or repaired (repair); 1 drift left; 2 error.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from cdk_workspaces_image_sharing.drift.aws import (
-    ACCESS_DENIED_CODES,
-    REFUSED_CREDENTIALS_CODES,
+from cdk_workspaces_image_sharing.drift.aws import ACCESS_DENIED_CODES, REFUSED_CREDENTIALS_CODES
+from cdk_workspaces_image_sharing.drift.report import Report, Row, State
+from cdk_workspaces_image_sharing.runtime.sharing_functions.aws_plumbing import (
     THROTTLING_CODES,
     error_code,
 )
-from cdk_workspaces_image_sharing.drift.report import Report, Row, State
 
 Progress = Callable[[str], None]
 

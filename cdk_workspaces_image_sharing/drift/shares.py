@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from cdk_workspaces_image_sharing.drift.aws import error_code
-
-PAGE_SIZE = 25  # DescribeWorkspaceImagePermissions allows at most 25 a page.
+from cdk_workspaces_image_sharing.runtime.sharing_functions.aws_plumbing import (
+    error_code,
+    shared_accounts,
+)
 
 Progress = Callable[[str], None]
 
@@ -20,19 +21,6 @@ class Listed:
 
     shared: dict[str, frozenset[str]]
     not_found: frozenset[str] = frozenset()
-
-
-def shared_accounts(workspaces: Any, image_id: str) -> frozenset[str]:
-    """The accounts ``image_id`` is shared with. Raises botocore's ClientError (e.g.
-    ResourceNotFoundException for an image that does not exist)."""
-    request: dict[str, Any] = {"ImageId": image_id, "MaxResults": PAGE_SIZE}
-    accounts: set[str] = set()
-    while True:
-        page = workspaces.describe_workspace_image_permissions(**request)
-        accounts.update(str(p["SharedAccountId"]) for p in page.get("ImagePermissions", []))
-        if not page.get("NextToken"):
-            return frozenset(accounts)
-        request["NextToken"] = page["NextToken"]
 
 
 def list_shares(

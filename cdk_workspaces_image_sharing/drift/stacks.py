@@ -12,17 +12,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cdk_workspaces_image_sharing.drift.aws import DriftError, error_code
+from cdk_workspaces_image_sharing.drift.aws import DriftError
+from cdk_workspaces_image_sharing.runtime.sharing_functions.aws_plumbing import (
+    error_code,
+    live_resources,
+    live_stacks,
+)
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
+    LEDGER_LOGICAL_ID_PREFIX,
+    ORGANIZATION_RESOURCE_TYPE,
+    PAIR_RESOURCE_TYPE,
+)
 from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
-    RESOURCE_TYPE,
     ImageAccountPair,
 )
 from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
-    LEDGER_LOGICAL_ID_PREFIX,
     image_of_configuration,
-)
-from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
-    RESOURCE_TYPE as ORGANIZATION_RESOURCE_TYPE,
 )
 
 # What declares a pair: a per-pair share resource, or an organization share (through the
@@ -77,11 +82,10 @@ def _share_resources(
 ) -> list[ShareResource]:
     """The pairs the live share resources of one stack declare, every page of
     ListStackResources read; an organization share's pairs come from its ledger."""
-    # Both import botocore: not at --help.
+    # Imports botocore: not at --help.
     from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.ledger import (
         ShareLedger,
     )
-    from cdk_workspaces_image_sharing.runtime.sharing_functions.stack_holders import live_resources
 
     summaries = live_resources(cloudformation, stack_ref)
 
@@ -104,7 +108,7 @@ def _share_resources(
             physical_id,
             str(summary["ResourceStatus"]),
         )
-        if kind == RESOURCE_TYPE:
+        if kind == PAIR_RESOURCE_TYPE:
             resources.append(found)
         elif kind == ORGANIZATION_RESOURCE_TYPE:
             resources += _organization_pairs(found, ledger)
@@ -193,8 +197,6 @@ def read_all_stacks(
     A stack deleted between ListStacks and its ListStackResources is skipped.
     """
     from botocore.exceptions import ClientError
-
-    from cdk_workspaces_image_sharing.runtime.sharing_functions.stack_holders import live_stacks
 
     progress("listing stacks")
     summaries = live_stacks(cloudformation)

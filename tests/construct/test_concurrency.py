@@ -11,7 +11,7 @@ from aws_cdk.assertions import Template
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission, WorkspaceImageShare
 from cdk_workspaces_image_sharing.concurrency import MAX_CONCURRENT_SHARES
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import RESOURCE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import PAIR_RESOURCE_TYPE
 from tests.support.values import sample_accounts
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
@@ -100,7 +100,7 @@ def test_no_more_shares_than_lanes_need_no_chain() -> None:
         stack, "Share", image_id=IMAGE, account_ids=sample_accounts(MAX_CONCURRENT_SHARES)
     )
     template = Template.from_stack(stack).to_json()
-    shares = [r for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE]
-    share_ids = {lid for lid, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE}
+    shares = [r for r in template["Resources"].values() if r["Type"] == PAIR_RESOURCE_TYPE]
+    share_ids = {lid for lid, r in template["Resources"].items() if r["Type"] == PAIR_RESOURCE_TYPE}
     assert len(shares) == MAX_CONCURRENT_SHARES
     assert not any(set(r.get("DependsOn", [])) & share_ids for r in shares)

@@ -19,8 +19,8 @@ from cdk_workspaces_image_sharing import (
 )
 from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
 from cdk_workspaces_image_sharing.organization_sharing_function import ROLE_NAME_PREFIX
-from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
-    RESOURCE_TYPE,
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
+    ORGANIZATION_RESOURCE_TYPE,
     SYNC_EVENT_KEY,
 )
 from examples import organization_share_app
@@ -151,7 +151,9 @@ def test_ou_ids_as_a_list_token_allow_every_ou_and_root_of_the_organization() ->
         ).value_as_list,
     )
     document = Template.from_stack(stack).to_json()
-    (resource,) = [r for r in document["Resources"].values() if r["Type"] == RESOURCE_TYPE]
+    (resource,) = [
+        r for r in document["Resources"].values() if r["Type"] == ORGANIZATION_RESOURCE_TYPE
+    ]
     assert resource["Properties"]["OrganizationalUnitIds"] == {"Ref": "Ous"}
     org = "arn:aws:organizations::111111111111"
     for role, found in (
@@ -199,7 +201,9 @@ def test_the_schedule_sends_the_configuration_id_with_its_stack_and_logical_id()
         sync_interval=cdk.Duration.minutes(30),
     )
     document = Template.from_stack(stack).to_json()
-    (resource,) = [r for r in document["Resources"].values() if r["Type"] == RESOURCE_TYPE]
+    (resource,) = [
+        r for r in document["Resources"].values() if r["Type"] == ORGANIZATION_RESOURCE_TYPE
+    ]
     (rule,) = [r for r in document["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
     assert rule["Properties"]["ScheduleExpression"] == "rate(30 minutes)"
     cfn_resource = share.resource.node.default_child

@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 from rehearsal.assembly import PROJECT_DIR
-from rehearsal.local_aws import shared_accounts
 from tests.support.drift import (
     FAILED,
     FAILED_CREATE_ID,
@@ -64,7 +63,7 @@ def test_report_names_each_drift_exactly(scenario: Scenario, cli: Runner) -> Non
     dry_run = cli("repair", "--all-stacks", "--revoke-unmanaged", "--dry-run")
     assert (dry_run.code, dry_run.err) == (1, "")
     assert dry_run.out.replace(image, docs_image) == docs_example("repair-dry-run")
-    assert shared_accounts(scenario.aws, image) == {A, C}
+    assert scenario.aws.shared_accounts(image) == {A, C}
 
 
 def test_report_of_the_stacks_given_reads_only_them(scenario: Scenario, cli: Runner) -> None:
@@ -93,7 +92,7 @@ def test_repair_grants_the_missing_share_and_leaves_the_unmanaged_one(
     repair = cli("repair", "--stack", FIRST)
     assert (repair.code, repair.err) == (0, "")
     assert repair.out.replace(image, docs_image) == docs_example("repair-stack")
-    assert shared_accounts(scenario.aws, image) == {A, B, C}
+    assert scenario.aws.shared_accounts(image) == {A, B, C}
     # What is left is not repair's to fix: a duplicate, an unmanaged share, a failed Create.
     after = cli("report", "--all-stacks", "--json")
     assert after.code == 1
@@ -129,18 +128,18 @@ def test_revoking_unmanaged_shares_needs_every_stack_and_a_yes(
         ("revoke", C, "planned"),
     ]
     assert "Dry run: nothing was changed." in dry.err
-    assert shared_accounts(aws, image) == {A, C}
+    assert aws.shared_accounts(image) == {A, C}
     unconfirmed = cli("repair", "--all-stacks", "--revoke-unmanaged")
     assert unconfirmed.code == 1
     assert f"revoke  {image}  {C}  (unmanaged)" in unconfirmed.out
     assert "Not revoking 1 unmanaged share: pass --yes to confirm" in unconfirmed.out
     assert f"Still to fix (1): {image}/{C} unmanaged" in unconfirmed.out
-    assert shared_accounts(aws, image) == {A, B, C}
+    assert aws.shared_accounts(image) == {A, B, C}
     confirmed = cli("repair", "--all-stacks", "--revoke-unmanaged", "--yes", "--json")
     assert confirmed.code == 0
     assert shape_problems(confirmed.json(), "repair") == []
     assert [(a["action"], a["result"]) for a in confirmed.json()["actions"]] == [("revoke", "done")]
-    assert shared_accounts(aws, image) == {A, B}
+    assert aws.shared_accounts(image) == {A, B}
 
 
 def test_an_interactive_yes_revokes(scenario: Scenario, cli: Runner) -> None:
@@ -148,7 +147,7 @@ def test_an_interactive_yes_revokes(scenario: Scenario, cli: Runner) -> None:
     declined = cli("repair", "--all-stacks", "--revoke-unmanaged", stdin="n\n")
     assert declined.code == 1
     assert declined.err.endswith("Revoke the 1 unmanaged share above? [y/N] ")
-    assert shared_accounts(aws, image) == {A, B, C}
+    assert aws.shared_accounts(image) == {A, B, C}
     accepted = cli("repair", "--all-stacks", "--revoke-unmanaged", stdin="yes\n")
     assert accepted.code == 0, accepted.out
-    assert shared_accounts(aws, image) == {A, B}
+    assert aws.shared_accounts(image) == {A, B}

@@ -4,18 +4,17 @@ one pair during a repair: exit 1."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import pytest
 
 from cdk_workspaces_image_sharing.drift import aws as drift_aws
-from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
-    LEDGER_LOGICAL_ID_PREFIX,
-)
-from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
-    RESOURCE_TYPE as ORGANIZATION_TYPE,
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import LEDGER_LOGICAL_ID_PREFIX
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
+    ORGANIZATION_RESOURCE_TYPE as ORGANIZATION_TYPE,
 )
 from rehearsal.faults import Fault
-from rehearsal.local_aws import LocalAws, shared_accounts
+from rehearsal.local_aws import LocalAws
 from tests.support.drift import A, B, Runner, run_command
 from tests.support.ledger import create_ledger_table
 from tests.support.stacks import hand_set_stack
@@ -87,7 +86,9 @@ def test_access_denied(aws: LocalAws, cli: Runner, monkeypatch: pytest.MonkeyPat
 def test_throttled_past_the_retries(
     aws: LocalAws, image_id: str, cli: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(drift_aws, "MAX_ATTEMPTS", 2)  # each retry backs off up to 2**n s
+    monkeypatch.setattr(
+        drift_aws, "CLIENT_SETTINGS", replace(drift_aws.CLIENT_SETTINGS, max_attempts=2)
+    )
     aws.faults.inject(Fault("ListStacks", "throttle", times=2))
     run = cli("report", "--all-stacks")
     assert run.code == 2
@@ -114,12 +115,14 @@ def test_throttling_within_the_retries_is_invisible(
     )
     run = cli("repair", "--stack", "Declares")
     assert (run.code, run.err) == (0, "")
-    assert shared_accounts(aws, image_id) == {A}
+    assert aws.shared_accounts(image_id) == {A}
     assert sum(aws.faults.throttled.values()) == 3
 
 
 def test_endpoint_out_of_reach(cli: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(drift_aws, "MAX_ATTEMPTS", 1)
+    monkeypatch.setattr(
+        drift_aws, "CLIENT_SETTINGS", replace(drift_aws.CLIENT_SETTINGS, max_attempts=1)
+    )
     monkeypatch.setenv("AWS_ENDPOINT_URL", "https://127.0.0.1:9")
     run = cli("report", "--all-stacks")
     assert run.code == 2
@@ -141,7 +144,7 @@ def test_a_refused_grant_is_reported_and_left_to_fix(
         (A, "failed", "OperationNotSupportedException: injected OperationNotSupportedException"),
         (B, "done", None),
     ]
-    assert shared_accounts(aws, image_id) == {B}
+    assert aws.shared_accounts(image_id) == {B}
     assert "failed: grant" in run.err
 
 

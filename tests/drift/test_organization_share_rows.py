@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     LEDGER_LOGICAL_ID_PREFIX,
-    RESOURCE_TYPE,
+    ORGANIZATION_RESOURCE_TYPE,
 )
 from rehearsal.faults import Fault
 from rehearsal.local_aws import LocalAws
@@ -31,7 +31,7 @@ def test_an_organization_shares_pairs_are_managed_by_it(
         )
         assert created.status == "SUCCESS", created.reason
         stack = function.stack
-        stack.hold(LOGICAL_ID, created.physical_id, resource_type=RESOURCE_TYPE)
+        stack.hold(LOGICAL_ID, created.physical_id, resource_type=ORGANIZATION_RESOURCE_TYPE)
         stack.hold(
             f"{LEDGER_LOGICAL_ID_PREFIX}0A1B2C3D",
             function.table,
@@ -72,13 +72,13 @@ def test_organization_shares_of_one_stack_with_overlapping_scopes_are_in_sync(
             "Everyone",
             root_properties,
             stack_id=function.stack.stack_id,
-            resource_type=RESOURCE_TYPE,
+            resource_type=ORGANIZATION_RESOURCE_TYPE,
         )
         root = function.deliver(event)
         assert team.status == root.status == "SUCCESS"
         stack = function.stack
-        stack.hold(LOGICAL_ID, team.physical_id, resource_type=RESOURCE_TYPE)
-        stack.hold("Everyone", root.physical_id, resource_type=RESOURCE_TYPE)
+        stack.hold(LOGICAL_ID, team.physical_id, resource_type=ORGANIZATION_RESOURCE_TYPE)
+        stack.hold("Everyone", root.physical_id, resource_type=ORGANIZATION_RESOURCE_TYPE)
         stack.hold(
             f"{LEDGER_LOGICAL_ID_PREFIX}0A1B2C3D",
             function.table,

@@ -7,7 +7,7 @@ import time
 from moto.workspaces.models import workspaces_backends
 
 from rehearsal.faults import Fault
-from rehearsal.local_aws import ACCOUNT_ID, REGION, LocalAws, shared_accounts
+from rehearsal.local_aws import ACCOUNT_ID, REGION, LocalAws
 from tests.support.drift import Runner, shape_problems
 from tests.support.stacks import hand_set_stack
 from tests.support.values import DESCRIBE, sample_accounts
@@ -28,7 +28,7 @@ def test_150_shares_in_31_stacks_read_in_full(aws: LocalAws, image_id: str, cli:
         hand_set_stack(aws, f"Small{number:02}", "CREATE_COMPLETE").hold(
             "Share", f"{image_id}/{account}"
         )
-    assert shared_accounts(aws, image_id) == set(accounts)
+    assert aws.shared_accounts(image_id) == set(accounts)
     aws.faults.clear()
     aws.faults.inject(Fault(DESCRIBE, "throttle"), Fault("ListStackResources", "throttle"))
     started = time.monotonic()

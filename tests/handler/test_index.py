@@ -15,7 +15,7 @@ from rehearsal.cloudformation import CloudFormation
 from rehearsal.faults import RESPONSE_URL, Fault
 from rehearsal.lambda_context import LambdaContext
 from rehearsal.lambda_runtime import handler_in_process
-from rehearsal.local_aws import ACCOUNT_ID, LocalAws, shared_accounts
+from rehearsal.local_aws import ACCOUNT_ID, LocalAws
 from tests.support.handler_runs import Invoke
 from tests.support.stacks import HandSetStack
 from tests.support.values import DESCRIBE, FUNCTION_TIMEOUT_SECONDS, GRANT
@@ -54,7 +54,7 @@ def test_create_shares_with_exactly_one_call(
     assert response.physical_id == f"{image_id}/{FIRST}"
     assert response.data == {"ImageId": image_id, "SharedAccountId": FIRST}
     assert aws.faults.calls[GRANT] == 1 and aws.faults.calls[DESCRIBE] == 0
-    assert shared_accounts(aws, image_id) == {FIRST}
+    assert aws.shared_accounts(image_id) == {FIRST}
 
 
 def test_repeated_create_is_harmless(
@@ -62,7 +62,7 @@ def test_repeated_create_is_harmless(
 ) -> None:
     response = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
     assert (response.status, response.physical_id) == ("SUCCESS", created)
-    assert shared_accounts(aws, image_id) == {FIRST}
+    assert aws.shared_accounts(image_id) == {FIRST}
 
 
 def test_update_with_same_pair_calls_nothing(
@@ -79,7 +79,7 @@ def test_update_with_same_pair_calls_nothing(
     assert (response.status, response.physical_id) == ("SUCCESS", created)
     assert response.data == {"ImageId": image_id, "SharedAccountId": FIRST}
     assert aws.faults.calls[GRANT] == aws.faults.calls[DESCRIBE] == 0
-    assert shared_accounts(aws, image_id) == {FIRST}
+    assert aws.shared_accounts(image_id) == {FIRST}
 
 
 def test_update_to_new_account_then_cleanup_then_delete(
@@ -96,15 +96,15 @@ def test_update_to_new_account_then_cleanup_then_delete(
     assert (moved.status, moved.physical_id) == ("SUCCESS", f"{image_id}/{SECOND}")
     assert aws.faults.calls[GRANT] == 1 and aws.faults.calls[DESCRIBE] == 0
     # Update never revokes: until the cleanup phase both accounts are shared.
-    assert shared_accounts(aws, image_id) == {FIRST, SECOND}
+    assert aws.shared_accounts(image_id) == {FIRST, SECOND}
 
     cleanup = invoke(delete_event(cloudformation, image_id, FIRST, created))
     assert (cleanup.status, cleanup.physical_id) == ("SUCCESS", created)
-    assert shared_accounts(aws, image_id) == {SECOND}
+    assert aws.shared_accounts(image_id) == {SECOND}
 
     deleted = invoke(delete_event(cloudformation, image_id, SECOND, moved.physical_id))
     assert deleted.status == "SUCCESS"
-    assert shared_accounts(aws, image_id) == set()
+    assert aws.shared_accounts(image_id) == set()
 
 
 def test_update_rollback_restores_the_old_share(
@@ -132,7 +132,7 @@ def test_update_rollback_restores_the_old_share(
     )
     assert (back.status, back.physical_id) == ("SUCCESS", created)
     invoke(delete_event(cloudformation, image_id, SECOND, moved.physical_id))
-    assert shared_accounts(aws, image_id) == {FIRST}
+    assert aws.shared_accounts(image_id) == {FIRST}
 
 
 def test_failed_update_keeps_the_old_physical_id_and_shares(
@@ -150,7 +150,7 @@ def test_failed_update_keeps_the_old_physical_id_and_shares(
     assert (response.status, response.physical_id) == ("FAILED", created)
     assert "SharedAccountId '44445555666'" in response.reason
     assert aws.faults.calls[GRANT] == 0
-    assert shared_accounts(aws, image_id) == {FIRST}
+    assert aws.shared_accounts(image_id) == {FIRST}
 
 
 @pytest.mark.parametrize(
@@ -182,7 +182,7 @@ def test_failed_create_and_its_rollback_delete_change_nothing(
     )
     assert rollback.status == "SUCCESS"
     assert aws.faults.calls[GRANT] == aws.faults.calls[DESCRIBE] == 0
-    assert shared_accounts(aws, image_id) == set()
+    assert aws.shared_accounts(image_id) == set()
 
 
 @pytest.mark.parametrize(
@@ -207,7 +207,7 @@ def test_refused_create_leaves_nothing_for_the_rollback_to_revoke(
     rollback = invoke(delete_event(cloudformation, image_id, FIRST, failed.physical_id))
     assert rollback.status == "SUCCESS"
     assert aws.faults.calls[GRANT] == 1  # the refused grant; the rollback made no call
-    assert shared_accounts(aws, image_id) == set()
+    assert aws.shared_accounts(image_id) == set()
 
 
 def test_rollback_of_a_refused_create_keeps_a_share_made_by_hand(
@@ -219,7 +219,7 @@ def test_rollback_of_a_refused_create_keeps_a_share_made_by_hand(
     aws.faults.inject(Fault(GRANT, "error", error_code="OperationNotSupportedException"))
     failed = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
     invoke(delete_event(cloudformation, image_id, FIRST, failed.physical_id))
-    assert shared_accounts(aws, image_id) == {FIRST}
+    assert aws.shared_accounts(image_id) == {FIRST}
 
 
 def test_throttling_is_retried_until_it_passes(
@@ -229,7 +229,7 @@ def test_throttling_is_retried_until_it_passes(
     response = invoke(cloudformation.event("Create", "Share", props(image_id, FIRST)))
     assert response.status == "SUCCESS", response.reason
     assert aws.faults.calls[GRANT] == 4
-    assert shared_accounts(aws, image_id) == {FIRST}
+    assert aws.shared_accounts(image_id) == {FIRST}
 
 
 def test_delete_when_already_unshared_succeeds(
@@ -244,7 +244,7 @@ def test_delete_when_already_unshared_succeeds(
     response = invoke(delete_event(cloudformation, image_id, FIRST, created))
     assert response.status == "SUCCESS", response.reason
     assert aws.faults.calls[GRANT] == 1 and aws.faults.calls[DESCRIBE] == 1
-    assert shared_accounts(aws, image_id) == set()
+    assert aws.shared_accounts(image_id) == set()
 
 
 def test_delete_received_twice_succeeds_both_times(
@@ -255,7 +255,7 @@ def test_delete_received_twice_succeeds_both_times(
     first = invoke(event)
     again = invoke(delete_event(cloudformation, image_id, FIRST, created))
     assert (first.status, again.status) == ("SUCCESS", "SUCCESS"), again.reason
-    assert shared_accounts(aws, image_id) == set()
+    assert aws.shared_accounts(image_id) == set()
 
 
 def test_refused_revoke_of_a_listed_account_fails_with_the_code(
@@ -264,7 +264,7 @@ def test_refused_revoke_of_a_listed_account_fails_with_the_code(
     aws.faults.inject(Fault(GRANT, "error", error_code="OperationNotSupportedException"))
     response = invoke(delete_event(cloudformation, image_id, FIRST, created))
     assert response.status == "FAILED" and "OperationNotSupportedException" in response.reason
-    assert shared_accounts(aws, image_id) == {FIRST}
+    assert aws.shared_accounts(image_id) == {FIRST}
 
 
 def test_delete_when_image_is_gone_succeeds(
@@ -283,7 +283,7 @@ def test_delete_that_cannot_revoke_fails_and_keeps_the_share(
     response = invoke(delete_event(cloudformation, image_id, FIRST, created))
     assert (response.status, response.physical_id) == ("FAILED", created)
     assert "AccessDeniedException" in response.reason
-    assert shared_accounts(aws, image_id) == {FIRST}
+    assert aws.shared_accounts(image_id) == {FIRST}
 
 
 def test_delete_answers_without_crhelpers_two_minute_sleep(
@@ -339,7 +339,7 @@ def test_delete_keeps_a_pair_another_live_resource_of_the_stack_holds(
     response = invoke(delete_event(cloudformation, image_id, FIRST, created))
     assert response.status == "SUCCESS", response.reason
     assert aws.faults.calls[GRANT] == 0
-    assert shared_accounts(aws, image_id) == {FIRST}
+    assert aws.shared_accounts(image_id) == {FIRST}
 
 
 def test_a_failure_to_make_the_client_is_answered_at_once(
@@ -356,4 +356,4 @@ def test_a_failure_to_make_the_client_is_answered_at_once(
         os.environ.update(saved)
     response = cloudformation.response(event)
     assert response.status == "FAILED" and "region" in response.reason.lower()
-    assert shared_accounts(aws, image_id) == set()
+    assert aws.shared_accounts(image_id) == set()

@@ -18,7 +18,7 @@ import pytest
 from botocore.retries import standard
 from botocore.stub import Stubber
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     LIST_ACCOUNTS_FOR_PARENT,
     LIST_OUS_FOR_PARENT,
 )
@@ -179,7 +179,7 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_throttling_is_retried_and_past_the_retries_fails_closed(
     org_accounts: ModuleType, client: Any, sample: SampleOrganization, faults: FaultLayer
 ) -> None:
-    attempts = org_accounts.MAX_ATTEMPTS
+    attempts = org_accounts.CLIENT_SETTINGS.max_attempts
     prod = [sample.ou_ids["Workloads/Prod"]]
     throttled = Fault(LIST_ACCOUNTS_FOR_PARENT, "error", error_code="TooManyRequestsException")
     faults.inject(dataclasses.replace(throttled, times=attempts - 1))
@@ -298,7 +298,7 @@ def test_without_a_local_endpoint_calls_go_to_the_partitions_global_endpoint(
 @pytest.fixture
 def stubbed(org_accounts: ModuleType) -> Iterator[tuple[Any, Stubber]]:
     client = boto3.client(
-        "organizations", region_name="us-east-1", config=org_accounts.client_config()
+        "organizations", region_name="us-east-1", config=org_accounts.CLIENT_SETTINGS.config()
     )
     with Stubber(client) as stubber:
         yield client, stubber

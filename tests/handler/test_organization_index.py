@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import RESOURCE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
+    ORGANIZATION_RESOURCE_TYPE,
+)
 from rehearsal.faults import Fault
 from rehearsal.lambda_context import LambdaContext
 from rehearsal.lambda_python import lambda_python, sdk_site_packages
-from rehearsal.local_aws import LocalAws, shared_accounts
+from rehearsal.local_aws import LocalAws
 from tests.support.ledger import table_items
 from tests.support.organization_function import (
     FUNCTION_TIMEOUT_SECONDS,
@@ -266,13 +268,13 @@ def test_accounts_with_state_only_are_shared_on_the_runtimes_older_sdk(
             LOGICAL_ID,
             {"ImageId": image_id, "OrganizationalUnitIds": [sample.ou_ids["Team"]]},
             stack_id=stack.stack_id,
-            resource_type=RESOURCE_TYPE,
+            resource_type=ORGANIZATION_RESOURCE_TYPE,
         )
         invocation = runtime.invoke(event)
         created = cfn.response(event)
     assert created.status == "SUCCESS", f"{created.reason}\n{invocation.log}"
     expected = sample.active_accounts(["Team"], True) - {sample.management_account}
-    assert shared_accounts(aws, image_id) == expected and len(expected) == 6
+    assert aws.shared_accounts(image_id) == expected and len(expected) == 6
 
 
 def test_a_scheduled_run_reads_the_extra_accounts_from_what_the_create_stored(
@@ -345,7 +347,7 @@ def test_scheduled_runs_read_what_the_stack_declares_after_a_rollback_and_a_late
         physical_id=created.physical_id,
         old_properties=old,
         stack_id=function.stack.stack_id,
-        resource_type=RESOURCE_TYPE,
+        resource_type=ORGANIZATION_RESOURCE_TYPE,
     )
     function.modules["organization.entry"].handler(forward, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
     back = function.send("Update", old, physical_id=created.physical_id, old_properties=new)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from rehearsal.faults import Fault
-from rehearsal.local_aws import LocalAws, create_image, shared_accounts
+from rehearsal.local_aws import LocalAws, create_image
 from tests.support.organization_function import OrganizationFunction, organization_function
 from tests.support.organizations import SampleOrganization, build_sample_organization
 from tests.support.stacks import hand_set_stack
@@ -185,7 +185,7 @@ def test_pairs_of_a_cleanup_cloudformation_gave_up_on_are_released_by_the_next_r
     time_passes(aws, function, 1_200)  # past the ServiceTimeout: no event of A's will come
     function.scheduled_run(new)
     assert function.shared() == set()
-    assert shared_accounts(aws, image_y) == set(sample.accounts["Team/Sub"])
+    assert aws.shared_accounts(image_y) == set(sample.accounts["Team/Sub"])
     assert ledger(aws, function).deleted_configurations() == []
 
 
@@ -216,16 +216,16 @@ def test_a_redelivered_create_after_its_cleanup_delete_changes_nothing(
 def _before_listing_returns(function: OrganizationFunction, meanwhile: Callable[[], None]) -> None:
     """The next read of the image's permissions returns what it read before ``meanwhile`` ran
     (a run that read WorkSpaces just before an overlapping run changed it)."""
-    api: Any = function.modules["workspaces_api"]
-    read = api.shared_accounts
+    run: Any = function.modules["organization.sync"]  # where a run looks the read up
+    read = run.shared_accounts
 
     def stale(client: Any, image_id: str) -> Any:
-        api.shared_accounts = read
+        run.shared_accounts = read
         listed = read(client, image_id)
         meanwhile()
         return listed
 
-    api.shared_accounts = stale
+    run.shared_accounts = stale
 
 
 def _moves_into_b(aws: LocalAws, function: OrganizationFunction, sample: SampleOrganization) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import LEDGER_OPERATIONS
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import LEDGER_OPERATIONS
 from rehearsal.faults import Fault
 from rehearsal.local_aws import LocalAws
 from tests.support.ledger import BeforeWrites, create_ledger_table, table_items

@@ -28,7 +28,7 @@ def permissions(handler_modules: dict[str, ModuleType]) -> ModuleType:
 
 @pytest.fixture
 def stubbed(permissions: ModuleType) -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client("workspaces", config=permissions.client_config())
+    client = boto3.client("workspaces", config=permissions.CLIENT_SETTINGS.config())
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
@@ -190,7 +190,10 @@ def test_access_denied_grant_fails_after_the_propagation_window(
 def test_worst_case_create_fits_inside_the_function_timeout(permissions: ModuleType) -> None:
     crhelper_margin_seconds = 0.5  # crhelper answers FAILED this long before the Timeout
     # One grant (all its attempts) after the whole AccessDenied window.
-    worst = permissions.ACCESS_DENIED_RETRY_SECONDS + permissions.worst_case_call_seconds()
+    worst = (
+        permissions.ACCESS_DENIED_RETRY_SECONDS
+        + permissions.CLIENT_SETTINGS.worst_case_call_seconds()
+    )
     assert worst < FUNCTION_TIMEOUT.to_seconds() - crhelper_margin_seconds
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rehearsal.assembly import StackTemplate
 from rehearsal.faults import RESPONSE_URL, Fault, grants_hang_while
-from rehearsal.local_aws import shared_accounts
 from rehearsal.scenario import Rehearsal
 from tests.support.values import EXAMPLE_ACCOUNT_ID, GRANT
 
@@ -17,7 +16,7 @@ def test_throttling_then_success(
     assert stack.deploy(example_template)
     assert [s.response.status for s in stack.steps] == ["SUCCESS"]
     assert rehearsal.aws.faults.calls[GRANT] == 4
-    assert shared_accounts(rehearsal.aws, image_id) == {EXAMPLE_ACCOUNT_ID}
+    assert rehearsal.aws.shared_accounts(image_id) == {EXAMPLE_ACCOUNT_ID}
 
 
 def test_server_errors_are_retried(
@@ -26,10 +25,10 @@ def test_server_errors_are_retried(
     rehearsal.aws.faults.inject(Fault(GRANT, "server_error"))
     stack = rehearsal.stack()
     assert stack.deploy(example_template)
-    assert shared_accounts(rehearsal.aws, image_id) == {EXAMPLE_ACCOUNT_ID}
+    assert rehearsal.aws.shared_accounts(image_id) == {EXAMPLE_ACCOUNT_ID}
     rehearsal.aws.faults.inject(Fault(GRANT, "server_error"), Fault("DescribeStacks", "throttle"))
     assert stack.delete()
-    assert shared_accounts(rehearsal.aws, image_id) == set()
+    assert rehearsal.aws.shared_accounts(image_id) == set()
 
 
 def test_endpoint_slower_than_the_timeout_gets_one_failed_answer_and_a_clean_rollback(
@@ -55,7 +54,7 @@ def test_endpoint_slower_than_the_timeout_gets_one_failed_answer_and_a_clean_rol
     assert rollback.physical_id_sent == create.response.physical_id
     kinds = [d.kind for d in run.lambda_service.deliveries]
     assert kinds == ["first", "first"], "no retry of the timed-out Create"
-    assert shared_accounts(run.aws, image_id) == set()
+    assert run.aws.shared_accounts(image_id) == set()
 
 
 def test_response_url_refusing_the_first_attempt(
@@ -65,4 +64,4 @@ def test_response_url_refusing_the_first_attempt(
     stack = rehearsal.stack()
     assert stack.deploy(example_template)
     assert rehearsal.aws.faults.calls[RESPONSE_URL] == 2
-    assert shared_accounts(rehearsal.aws, image_id) == {EXAMPLE_ACCOUNT_ID}
+    assert rehearsal.aws.shared_accounts(image_id) == {EXAMPLE_ACCOUNT_ID}

@@ -14,7 +14,7 @@ import aws_cdk as cdk
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission, WorkspaceImageShare
 from rehearsal.faults import Fault, grants_hang_while
-from rehearsal.local_aws import create_image, shared_accounts
+from rehearsal.local_aws import create_image
 from rehearsal.scenario import Rehearsal
 from tests.support.apps import synth
 from tests.support.values import GRANT
@@ -37,8 +37,8 @@ def test_image_change_revokes_the_old_image_under_the_new_policy(
     assert stack.deploy(synth(tmp_path / "1", one_share(image_id, A)))
     assert stack.deploy(synth(tmp_path / "2", one_share(other, A)))
     assert stack.failed_cleanup == []
-    assert shared_accounts(rehearsal.aws, image_id) == set()
-    assert shared_accounts(rehearsal.aws, other) == {A}
+    assert rehearsal.aws.shared_accounts(image_id) == set()
+    assert rehearsal.aws.shared_accounts(other) == {A}
 
 
 def test_image_change_rolled_back_revokes_the_new_image_under_the_old_policy(
@@ -50,8 +50,8 @@ def test_image_change_rolled_back_revokes_the_new_image_under_the_old_policy(
     assert stack.deploy(synth(tmp_path / "1", one_share(image_id, A)))
     assert not stack.deploy(synth(tmp_path / "2", one_share(other, A)), another_resource_fails=True)
     assert stack.status == "UPDATE_ROLLBACK_COMPLETE"
-    assert shared_accounts(rehearsal.aws, image_id) == {A}
-    assert shared_accounts(rehearsal.aws, other) == set()
+    assert rehearsal.aws.shared_accounts(image_id) == {A}
+    assert rehearsal.aws.shared_accounts(other) == set()
 
 
 def test_failed_update_that_kept_the_old_id_is_updated_back(
@@ -66,7 +66,7 @@ def test_failed_update_that_kept_the_old_id_is_updated_back(
         ("Update", "FAILED"),
         ("Update", "SUCCESS"),
     ]
-    assert shared_accounts(rehearsal.aws, image_id) == {A}
+    assert rehearsal.aws.shared_accounts(image_id) == {A}
 
 
 def test_failed_update_that_answered_a_new_id_is_deleted_as_replaced(
@@ -83,7 +83,7 @@ def test_failed_update_that_answered_a_new_id_is_deleted_as_replaced(
     update, delete = stack.steps[1:]
     assert (update.response.status, update.response.physical_id) == ("FAILED", f"{image_id}/{B}")
     assert (delete.request_type, delete.physical_id_sent) == ("Delete", f"{image_id}/{B}")
-    assert shared_accounts(run.aws, image_id) == {A}
+    assert run.aws.shared_accounts(image_id) == {A}
 
 
 def test_create_that_times_out_during_an_update_is_not_replayed_after_the_rollback(
@@ -107,7 +107,7 @@ def test_create_that_times_out_during_an_update_is_not_replayed_after_the_rollba
     assert not stack.deploy(synth(tmp_path / "2", two_shares))
     assert stack.status == "UPDATE_ROLLBACK_COMPLETE"
     assert [d.kind for d in run.lambda_service.deliveries].count("retry") == 0
-    assert shared_accounts(run.aws, image_id) == {A}
+    assert run.aws.shared_accounts(image_id) == {A}
 
 
 def test_delete_that_times_out_answers_with_its_physical_id(
@@ -132,7 +132,7 @@ def test_renamed_share_keeps_its_pair(rehearsal: Rehearsal, image_id: str, tmp_p
     assert stack.deploy(synth(tmp_path / "1", one_share(image_id, A, "Old")))
     assert stack.deploy(synth(tmp_path / "2", one_share(image_id, A, "New")))
     assert [s.request_type for s in stack.steps] == ["Create", "Create", "Delete"]
-    assert shared_accounts(rehearsal.aws, image_id) == {A}
+    assert rehearsal.aws.shared_accounts(image_id) == {A}
 
 
 def test_two_shares_swapping_accounts_keep_both(
@@ -153,7 +153,7 @@ def test_two_shares_swapping_accounts_keep_both(
         sorted(s.request_type for s in stack.steps)
         == ["Create"] * 2 + ["Delete"] * 2 + ["Update"] * 2
     )
-    assert shared_accounts(rehearsal.aws, image_id) == {A, B}
+    assert rehearsal.aws.shared_accounts(image_id) == {A, B}
 
 
 def test_accounts_moved_between_the_two_constructs_stay_shared(
@@ -170,9 +170,9 @@ def test_accounts_moved_between_the_two_constructs_stay_shared(
     stack = rehearsal.stack()
     assert stack.deploy(synth(tmp_path / "1", singles))
     assert stack.deploy(synth(tmp_path / "2", many))
-    assert shared_accounts(rehearsal.aws, image_id) == {A, B, C}
+    assert rehearsal.aws.shared_accounts(image_id) == {A, B, C}
     assert stack.deploy(synth(tmp_path / "3", singles))
-    assert shared_accounts(rehearsal.aws, image_id) == {A, B}
+    assert rehearsal.aws.shared_accounts(image_id) == {A, B}
 
 
 def test_delete_of_a_share_revoked_by_hand_succeeds(
@@ -195,7 +195,7 @@ def test_hand_made_shares_are_left_alone(
     stack = rehearsal.stack()
     assert stack.deploy(synth(tmp_path / "1", one_share(image_id, A)))
     assert stack.delete()
-    assert shared_accounts(rehearsal.aws, image_id) == {C}
+    assert rehearsal.aws.shared_accounts(image_id) == {C}
 
 
 def test_every_event_delivered_twice_changes_nothing(

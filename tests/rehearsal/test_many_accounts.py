@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from cdk_workspaces_image_sharing import MAX_CONCURRENT_SHARES
-from rehearsal.local_aws import shared_accounts
 from rehearsal.scenario import Rehearsal, synthesize_stack
 from tests.support.template_checks import cfn_lint_errors, templates_in
 from tests.support.values import GRANT, sample_accounts
@@ -32,13 +31,13 @@ def test_hundred_accounts_under_throttling_then_one_removed(
     assert stack.deploy(everyone), [s.describe() for s in stack.steps if s.response.reason]
     assert rehearsal.aws.faults.throttled[GRANT] == 2 * len(ACCOUNTS)
     assert stack.peak_concurrency == MAX_CONCURRENT_SHARES
-    assert shared_accounts(rehearsal.aws, image_id) == set(ACCOUNTS)
+    assert rehearsal.aws.shared_accounts(image_id) == set(ACCOUNTS)
 
     steps_before = len(stack.steps)
     assert stack.deploy(fewer)
     assert [s.request_type for s in stack.steps[steps_before:]] == ["Delete"]
-    assert shared_accounts(rehearsal.aws, image_id) == set(kept)
-    assert removed not in shared_accounts(rehearsal.aws, image_id)
+    assert rehearsal.aws.shared_accounts(image_id) == set(kept)
+    assert removed not in rehearsal.aws.shared_accounts(image_id)
 
 
 def test_retain_leaves_the_shares_when_the_stack_is_deleted(
@@ -52,4 +51,4 @@ def test_retain_leaves_the_shares_when_the_stack_is_deleted(
     assert stack.deploy(kept)
     assert stack.delete()
     assert [s.request_type for s in stack.steps] == ["Create", "Create"]
-    assert shared_accounts(rehearsal.aws, image_id) == set(ACCOUNTS[:2])
+    assert rehearsal.aws.shared_accounts(image_id) == set(ACCOUNTS[:2])

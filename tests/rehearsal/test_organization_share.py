@@ -18,11 +18,11 @@ import aws_cdk as cdk
 import pytest
 
 from cdk_workspaces_image_sharing import WorkspaceImageOrganizationShare
-from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
-    ABANDONED_AFTER_SECONDS,
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
+    ORGANIZATION_RESOURCE_TYPE as SHARE_TYPE,
 )
 from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
-    RESOURCE_TYPE as SHARE_TYPE,
+    ABANDONED_AFTER_SECONDS,
 )
 from examples.organization_share_app import READER_ROLE_NAME
 from rehearsal.assembly import StackTemplate

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import RESOURCE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import PAIR_RESOURCE_TYPE
 from rehearsal import sts_strict
 from rehearsal.assembly import FunctionSpec, StackTemplate
 from rehearsal.faults import Fault
@@ -113,7 +113,7 @@ def test_an_answer_after_the_service_timeout_fails_the_resource(
     template is altered so that a late start can pass it: the invariant is not checked.)"""
     template = copy.deepcopy(example_template.template)
     for resource in template["Resources"].values():
-        if resource["Type"] == RESOURCE_TYPE:
+        if resource["Type"] == PAIR_RESOURCE_TYPE:
             resource["Properties"]["ServiceTimeout"] = "60"
     rehearsal.check_invariant = False
     rehearsal.lambda_service.late_first = lambda event: 120.0  # throttled, started late

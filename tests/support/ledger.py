@@ -6,6 +6,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
+    LEDGER_PARTITION_KEY,
+    LEDGER_SORT_KEY,
+)
+
 # The ledger's writes, by their botocore method names.
 LEDGER_WRITES = frozenset({"put_item", "update_item", "delete_item", "transact_write_items"})
 
@@ -17,12 +22,12 @@ def create_ledger_table(client: Any, name: str | None = None) -> str:
     client.create_table(
         TableName=name,
         KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
+            {"AttributeName": LEDGER_PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": LEDGER_SORT_KEY, "KeyType": "RANGE"},
         ],
         AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": LEDGER_PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": LEDGER_SORT_KEY, "AttributeType": "S"},
         ],
         BillingMode="PAY_PER_REQUEST",
     )
@@ -36,7 +41,7 @@ def table_items(client: Any, table: str) -> dict[tuple[str, str], dict[str, Any]
     while True:
         page = client.scan(**request)
         for item in page.get("Items", []):
-            items[(item["pk"]["S"], item["sk"]["S"])] = item
+            items[(item[LEDGER_PARTITION_KEY]["S"], item[LEDGER_SORT_KEY]["S"])] = item
         if not page.get("LastEvaluatedKey"):
             return items
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

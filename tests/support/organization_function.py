@@ -10,23 +10,25 @@ from types import ModuleType
 from typing import Any
 
 from cdk_workspaces_image_sharing.handler_asset import RUNTIME_DIR, LambdaFunctionCode
-from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     CONFIGURATION_ID_KEY,
     LEDGER_TABLE_ENV,
     LEGACY_PROPERTIES_KEY,
     LOGICAL_ID_KEY,
+    ORGANIZATION_RESOURCE_TYPE,
     PROPERTIES_DIGEST_ATTRIBUTE,
     PROPERTIES_DIGEST_KEY,
-    RESOURCE_TYPE,
     STACK_ID_KEY,
     SYNC_EVENT_KEY,
+)
+from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     OrganizationShareConfig,
 )
 from rehearsal.assembly import FunctionSpec
 from rehearsal.cloudformation import CloudFormation, Response
 from rehearsal.lambda_context import LambdaContext
 from rehearsal.lambda_runtime import LambdaRuntime, handler_in_process
-from rehearsal.local_aws import LocalAws, shared_accounts
+from rehearsal.local_aws import LocalAws
 from tests.support.ledger import create_ledger_table
 from tests.support.stacks import HandSetStack, hand_set_stack
 
@@ -64,7 +66,7 @@ class OrganizationFunction:
             physical_id=physical_id,
             old_properties=old_properties,
             stack_id=self.stack.stack_id,
-            resource_type=RESOURCE_TYPE,
+            resource_type=ORGANIZATION_RESOURCE_TYPE,
         )
 
     def deliver(self, event: dict[str, Any]) -> Response:
@@ -129,9 +131,9 @@ class OrganizationFunction:
         event = {SYNC_EVENT_KEY: sync}
         self.modules["organization.entry"].handler(event, LambdaContext(FUNCTION_TIMEOUT_SECONDS))
 
-    def shared(self) -> set[str]:
+    def shared(self) -> frozenset[str]:
         """What WorkSpaces lists for the image."""
-        return shared_accounts(self.aws, self.image_id)
+        return self.aws.shared_accounts(self.image_id)
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rehearsal.local_aws import ACCOUNT_ID, shared_accounts
+from rehearsal.local_aws import ACCOUNT_ID
 from rehearsal.organization import MANAGEMENT_ACCOUNT_ID, Organization
 from rehearsal.organization_stacks import READER_STACK, SHARING_STACK, OrganizationApp
 from rehearsal.scenario import Rehearsal
@@ -59,6 +59,6 @@ class Scene:
         assert sharing.deploy(template), [s.describe() for s in sharing.steps]
         return sharing
 
-    def shared(self) -> set[str]:
+    def shared(self) -> frozenset[str]:
         """What WorkSpaces lists for the image."""
-        return shared_accounts(self.run.aws, self.image_id)
+        return self.run.aws.shared_accounts(self.image_id)

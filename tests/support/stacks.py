@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import RESOURCE_TYPE
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import PAIR_RESOURCE_TYPE
 from rehearsal.cloudformation import STACK_ID
 from rehearsal.cloudformation_reads import ResourceRow
 from rehearsal.local_aws import ACCOUNT_ID, REGION, LocalAws
 
-SHARE_TYPE = RESOURCE_TYPE
+SHARE_TYPE = PAIR_RESOURCE_TYPE
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdk_workspaces_image_sharing.runtime.sharing_functions.operations import (
+from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     DESCRIBE_PERMISSIONS,
     GRANT_OR_REVOKE,
 )

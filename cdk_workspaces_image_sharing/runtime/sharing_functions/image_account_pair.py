@@ -1,5 +1,4 @@
-"""One image shared with one account: the resource type, its properties and their checks, and
-its physical ID.
+"""One image shared with one account: its properties' checks, and its physical ID.
 
 Standard library only: the construct package imports this module for its synth-time checks,
 so the messages a user sees at synth and at deploy time are the same.
@@ -11,14 +10,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-RESOURCE_TYPE = "Custom::WorkspaceImagePermission"
-IMAGE_ID_PROPERTY = "ImageId"
-ACCOUNT_ID_PROPERTY = "SharedAccountId"
+from .contract import (
+    ACCOUNT_ID_PATTERN,
+    ACCOUNT_ID_PROPERTY,
+    IMAGE_ID_PATTERN,
+    IMAGE_ID_PROPERTY,
+    PAIR_PHYSICAL_ID_PATTERN,
+)
 
-_IMAGE_ID = re.compile(r"wsi-[0-9a-z]{9,63}")
-_ACCOUNT_ID = re.compile(r"[0-9]{12}")
-# The physical ID is "<ImageId>/<SharedAccountId>", e.g. "wsi-0123456789/111122223333".
-_PHYSICAL_ID = re.compile(rf"({_IMAGE_ID.pattern})/({_ACCOUNT_ID.pattern})")
+_IMAGE_ID = re.compile(IMAGE_ID_PATTERN)
+_ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
+_PHYSICAL_ID = re.compile(PAIR_PHYSICAL_ID_PATTERN)
 
 IMAGE_ID_EXPECTED = "'wsi-' followed by 9 to 63 lowercase letters or digits"
 ACCOUNT_ID_EXPECTED = "exactly 12 digits, as a string"

@@ -24,28 +24,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from .aws_plumbing import ClientSettings, live_resources, live_stacks
+
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 4
-CONNECT_TIMEOUT_SECONDS = 2
-READ_TIMEOUT_SECONDS = 5
+CLIENT_SETTINGS = ClientSettings(max_attempts=4, connect_timeout_seconds=2, read_timeout_seconds=5)
 # Reading the stack is a safety check: past this, the Delete goes ahead without it.
 READ_BUDGET_SECONDS = 60
 STACK_GOING_AWAY = frozenset({"DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"})
 _CLEANUP_SUFFIX = "_CLEANUP_IN_PROGRESS"
-
-
-def client_config() -> Config:
-    """botocore settings for CloudFormation reads: standard retries, short timeouts."""
-    return Config(
-        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
-    )
 
 
 class StackUnreadable(RuntimeError):
@@ -139,58 +129,6 @@ def other_live_holder(
         return _live_holder(listing, physical_id, logical_id)
     except (ClientError, BotoCoreError, ResponseParserError) as error:
         raise StackUnreadable(f"{type(error).__name__}: {error}") from error
-
-
-# Every stack status but DELETE_COMPLETE (ListStacks keeps deleted stacks for 90 days).
-LIVE_STACK_STATUSES = (
-    "CREATE_IN_PROGRESS",
-    "CREATE_FAILED",
-    "CREATE_COMPLETE",
-    "ROLLBACK_IN_PROGRESS",
-    "ROLLBACK_FAILED",
-    "ROLLBACK_COMPLETE",
-    "DELETE_IN_PROGRESS",
-    "DELETE_FAILED",
-    "UPDATE_IN_PROGRESS",
-    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
-    "UPDATE_COMPLETE",
-    "UPDATE_FAILED",
-    "UPDATE_ROLLBACK_IN_PROGRESS",
-    "UPDATE_ROLLBACK_FAILED",
-    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
-    "UPDATE_ROLLBACK_COMPLETE",
-    "REVIEW_IN_PROGRESS",
-    "IMPORT_IN_PROGRESS",
-    "IMPORT_COMPLETE",
-    "IMPORT_ROLLBACK_IN_PROGRESS",
-    "IMPORT_ROLLBACK_FAILED",
-    "IMPORT_ROLLBACK_COMPLETE",
-)
-
-
-def live_stacks(client: Any) -> list[dict[str, Any]]:
-    """Every stack of the account and Region that is not deleted (ListStacks, every page),
-    nested stacks included, as its summaries."""
-    return [
-        summary
-        for page in client.get_paginator("list_stacks").paginate(
-            StackStatusFilter=list(LIVE_STACK_STATUSES)
-        )
-        for summary in page.get("StackSummaries", [])
-        if summary.get("StackStatus") != "DELETE_COMPLETE"
-    ]
-
-
-def live_resources(client: Any, stack_ref: str) -> list[dict[str, Any]]:
-    """The resources of one stack that hold a physical ID and are not being deleted
-    (ListStackResources, every page), as their summaries."""
-    return [
-        summary
-        for page in client.get_paginator("list_stack_resources").paginate(StackName=stack_ref)
-        for summary in page.get("StackResourceSummaries", [])
-        if summary.get("PhysicalResourceId")
-        and not str(summary.get("ResourceStatus", "")).startswith("DELETE_")
-    ]
 
 
 class OtherStacks:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .aws_plumbing import THROTTLING_CODES, ClientSettings, error_code, shared_accounts
 from .image_account_pair import ImageAccountPair
 
 if TYPE_CHECKING:
@@ -19,24 +19,12 @@ else:
 
 logger = logging.getLogger(__name__)
 
-# Worst case of one call: every attempt waits out both timeouts, and botocore's standard mode
-# sleeps up to min(2**n, 20) s between attempts. See worst_case_call_seconds().
-MAX_ATTEMPTS = 6
-CONNECT_TIMEOUT_SECONDS = 2
-READ_TIMEOUT_SECONDS = 5
-_STANDARD_MODE_MAX_BACKOFF_SECONDS = 20
-PAGE_SIZE = 25  # DescribeWorkspaceImagePermissions allows at most 25.
+CLIENT_SETTINGS = ClientSettings(max_attempts=6, connect_timeout_seconds=2, read_timeout_seconds=5)
 # IAM is eventually consistent: on a first deploy the role's policy is created just before the
 # first grant, which may be refused for a few seconds. A grant refused with AccessDenied is
 # tried again for this long before the Create fails.
 ACCESS_DENIED_RETRY_SECONDS = 30
 ACCESS_DENIED_RETRY_INTERVAL_SECONDS = 5
-# Codes botocore's standard mode already retried; after MAX_ATTEMPTS they are a failure, never
-# evidence about the share.
-THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-)
-
 # Codes with which WorkSpaces refuses a request outright: the refused call changed nothing.
 _ADVICE = {
     "ResourceNotFoundException": "no such image in this account and Region; check ImageId",
@@ -67,42 +55,20 @@ class ImagePermissionError(RuntimeError):
         self.code = code
 
 
-def client_config() -> Config:
-    """botocore settings for WorkSpaces: standard retries (which back off on throttling)."""
-    return Config(
-        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
-    )
-
-
-def worst_case_call_seconds() -> float:
-    """Longest one WorkSpaces call can take with client_config(), retries included."""
-    waits = sum(
-        min(2**attempt, _STANDARD_MODE_MAX_BACKOFF_SECONDS) for attempt in range(MAX_ATTEMPTS - 1)
-    )
-    return float(MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + waits)
-
-
-def error_code(error: ClientError) -> str:
-    """The service's error code, or ``Unknown``."""
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
-
-
 def _error(
     action: str, share: ImageAccountPair, error: ClientError | BotoCoreError
 ) -> ImagePermissionError:
     if isinstance(error, BotoCoreError):  # no answer: timeouts, refused connections
         return ImagePermissionError(
             f"{action} {share.image_id} with {share.account_id} failed: "
-            f"{type(error).__name__} after {MAX_ATTEMPTS} attempts; retry later",
+            f"{type(error).__name__} after {CLIENT_SETTINGS.max_attempts} attempts; retry later",
             changed_nothing=False,
         )
-    code = error_code(error)
+    code = error_code(error, "Unknown")
     advice = _ADVICE.get(code)
     if advice is None:
         message = error.response.get("Error", {}).get("Message", "")
-        advice = f"{message[:80]} (after {MAX_ATTEMPTS} attempts; retry later)"
+        advice = f"{message[:80]} (after {CLIENT_SETTINGS.max_attempts} attempts; retry later)"
     return ImagePermissionError(
         f"{action} {share.image_id} with {share.account_id} failed: {code}: {advice}",
         changed_nothing=code in _ADVICE,
@@ -133,7 +99,7 @@ def grant(
             return
         except ClientError as error:
             waited_enough = clock() + ACCESS_DENIED_RETRY_INTERVAL_SECONDS > deadline
-            if error_code(error) != "AccessDeniedException" or waited_enough:
+            if error_code(error, "Unknown") != "AccessDeniedException" or waited_enough:
                 raise _error("Sharing", share, error) from error
             logger.warning(
                 "sharing %s refused with AccessDenied; the role's policy may still be "
@@ -159,7 +125,7 @@ def revoke(client: WorkSpacesClient, share: ImageAccountPair) -> bool:
     except BotoCoreError as error:
         raise _error("Unsharing", share, error) from error
     except ClientError as error:
-        code = error_code(error)
+        code = error_code(error, "Unknown")
         if code == "ResourceNotFoundException":
             return False
         if code in THROTTLING_CODES:
@@ -172,23 +138,3 @@ def revoke(client: WorkSpacesClient, share: ImageAccountPair) -> bool:
             raise _error("Unsharing", share, error) from error
         logger.info("%s was not shared (WorkSpaces said %s)", share.physical_id, code)
     return True
-
-
-def _pages(client: WorkSpacesClient, image_id: str) -> Iterator[list[Any]]:
-    request: dict[str, Any] = {"ImageId": image_id, "MaxResults": PAGE_SIZE}
-    while True:
-        page = client.describe_workspace_image_permissions(**request)
-        yield list(page.get("ImagePermissions", []))
-        if not page.get("NextToken"):
-            return
-        request["NextToken"] = page["NextToken"]
-
-
-def shared_accounts(client: WorkSpacesClient, image_id: str) -> set[str]:
-    """Every account DescribeWorkspaceImagePermissions lists for the image, all pages read."""
-    return {
-        str(permission["SharedAccountId"])
-        for page in _pages(client, image_id)
-        for permission in page
-        if "SharedAccountId" in permission
-    }

@@ -64,7 +64,8 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..operations import LIST_ACCOUNTS_FOR_PARENT, LIST_OUS_FOR_PARENT
+from ..aws_plumbing import ClientSettings, error_code
+from ..contract import LIST_ACCOUNTS_FOR_PARENT, LIST_OUS_FOR_PARENT
 from .config import parent_id_problem
 
 logger = logging.getLogger(__name__)
@@ -72,9 +73,8 @@ logger = logging.getLogger(__name__)
 ROLE_SESSION_NAME = "workspace-image-org-share"
 ACTIVE = "ACTIVE"
 PAGE_SIZE = 20  # the most ListAccountsForParent and ListOrganizationalUnitsForParent allow
-MAX_ATTEMPTS = 5
-CONNECT_TIMEOUT_SECONDS = 2
-READ_TIMEOUT_SECONDS = 5
+# Organizations and STS: standard mode backs off on TooManyRequestsException.
+CLIENT_SETTINGS = ClientSettings(max_attempts=5, connect_timeout_seconds=2, read_timeout_seconds=5)
 
 ASSUME_ROLE = "AssumeRole"
 # STS answers AccessDenied alike for a role that does not exist and for a trust policy that
@@ -121,16 +121,6 @@ class ResolvedAccounts:
         return not self.accounts
 
 
-def client_config() -> Config:
-    """botocore settings for Organizations and STS: standard retries (which back off on
-    ``TooManyRequestsException``), short timeouts."""
-    return Config(
-        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
-    )
-
-
 def session_with_shipped_models() -> boto3.session.Session:
     """A boto3 session whose botocore looks for service models in ``SHIPPED_MODELS_DIR`` first
     (botocore's ``data_path``, as ``AWS_DATA_PATH`` sets it): its Organizations clients parse
@@ -144,7 +134,7 @@ def session_with_shipped_models() -> boto3.session.Session:
 
 def _code(error: ClientError | BotoCoreError) -> str:
     if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code", "Unknown"))
+        return error_code(error, "Unknown")
     return type(error).__name__  # no answer (timeout, refused connection) or bad paging
 
 
@@ -156,12 +146,12 @@ def organizations_client(session: Any, role_arn: str | None, config: Config | No
     With it, the role is assumed once through STS (RoleSessionName ``ROLE_SESSION_NAME``,
     DurationSeconds left at its default hour, longer than any invocation) and the client uses
     those temporary credentials: make a new client per invocation rather than keeping it in the
-    container. ``config`` defaults to ``client_config()`` and is used for STS too. No Region is
+    container. ``config`` defaults to ``CLIENT_SETTINGS``, used for STS too. No Region is
     forced (see the module docstring).
 
     Raises ``OrganizationsReadError`` when the role cannot be assumed.
     """
-    config = config or client_config()
+    config = config or CLIENT_SETTINGS.config()
     if role_arn is None:
         return session.client("organizations", config=config)
     try:

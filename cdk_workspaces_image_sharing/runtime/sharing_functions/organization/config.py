@@ -1,7 +1,7 @@
 """One organization share's configuration: its properties, their checks, and its physical ID.
 
 Standard library only, like ``image_account_pair``: the constructs import it for their
-synth-time checks and property names, so synth and deploy time say the same thing.
+synth-time checks, so synth and deploy time say the same thing.
 
 Every property arrives from CloudFormation as a string or a list of strings. A scheduled run
 reads the properties its configuration's Create or Update stored in the ledger (rules deployed
@@ -16,42 +16,17 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..image_account_pair import (
+from ..contract import (
+    ACCOUNT_IDS_PROPERTY,
+    EXCLUDE_ACCOUNT_IDS_PROPERTY,
     IMAGE_ID_PROPERTY,
-    InvalidShareError,
-    account_id_problem,
-    image_id_problem,
+    INCLUDE_NESTED_PROPERTY,
+    MAX_REVOCATIONS_PROPERTY,
+    ORGANIZATION_PHYSICAL_ID_PATTERN,
+    PARENT_IDS_PROPERTY,
+    ROLE_ARN_PROPERTY,
 )
-
-RESOURCE_TYPE = "Custom::WorkspaceImageOrganizationShare"
-PARENT_IDS_PROPERTY = "OrganizationalUnitIds"
-INCLUDE_NESTED_PROPERTY = "IncludeNested"
-ACCOUNT_IDS_PROPERTY = "AccountIds"
-EXCLUDE_ACCOUNT_IDS_PROPERTY = "ExcludeAccountIds"
-MAX_REVOCATIONS_PROPERTY = "MaxRevocationsPerRun"
-ROLE_ARN_PROPERTY = "OrganizationsRoleArn"
-# What the properties are stored as in the ledger: a new format makes CloudFormation send an
-# Update (a property changed) to resources deployed before it, which stores them again.
-CONFIGURATION_FORMAT_PROPERTY = "ConfigurationFormat"
-CONFIGURATION_FORMAT = "2"
-# A scheduled run's event: {SYNC_EVENT_KEY: {STACK_ID_KEY, LOGICAL_ID_KEY, CONFIGURATION_ID_KEY,
-# PROPERTIES_DIGEST_KEY}}: the resource's Ref and its PROPERTIES_DIGEST_ATTRIBUTE, which name the
-# properties its Create or Update stored in the ledger. Rules deployed before the configuration
-# format 2 send the properties (LEGACY_PROPERTIES_KEY) instead.
-SYNC_EVENT_KEY = "OrganizationShareSync"
-STACK_ID_KEY = "StackId"
-LOGICAL_ID_KEY = "LogicalResourceId"
-CONFIGURATION_ID_KEY = "ConfigurationId"
-PROPERTIES_DIGEST_KEY = "PropertiesDigest"
-PROPERTIES_DIGEST_ATTRIBUTE = "PropertiesDigest"
-LEGACY_PROPERTIES_KEY = "ResourceProperties"
-# The function's environment variable naming the share ledger's DynamoDB table.
-LEDGER_TABLE_ENV = "LEDGER_TABLE"
-# The construct IDs of the stack's organization sharing function and of its ledger table; the
-# table's logical ID starts with both (the drift command finds the ledger by it).
-FUNCTION_CONSTRUCT_ID = "WorkspaceImageOrganizationSharingFunction"
-LEDGER_CONSTRUCT_ID = "Ledger"
-LEDGER_LOGICAL_ID_PREFIX = FUNCTION_CONSTRUCT_ID + LEDGER_CONSTRUCT_ID
+from ..image_account_pair import InvalidShareError, account_id_problem, image_id_problem
 
 DEFAULT_MAX_REVOCATIONS_PER_RUN = 10
 # The custom resource's ServiceTimeout: CloudFormation waits no longer for an answer.
@@ -67,8 +42,7 @@ PARENT_ID_EXPECTED = "an OU ID (ou-xxxx-xxxxxxxx) or the root ID (r-xxxx), lower
 _ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
 
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}")
-# "<ImageId>/organization/<16 hex digits>"
-_PHYSICAL_ID = re.compile(r"(wsi-[0-9a-z]{9,63})/organization/([0-9a-f]{16})")
+_PHYSICAL_ID = re.compile(ORGANIZATION_PHYSICAL_ID_PATTERN)
 
 
 def parent_id_problem(value: object, field: str = PARENT_IDS_PROPERTY) -> str | None:

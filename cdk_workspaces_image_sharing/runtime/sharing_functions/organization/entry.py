@@ -26,23 +26,22 @@ from .. import (
     stack_holders,
     workspaces_api,
 )
-from ..image_account_pair import RESOURCE_TYPE as PAIR_RESOURCE_TYPE
-from . import (
-    accounts,
-    ledger,
-)
-from .config import (
+from ..contract import (
     CONFIGURATION_ID_KEY,
     LEDGER_TABLE_ENV,
     LEGACY_PROPERTIES_KEY,
     LOGICAL_ID_KEY,
+    PAIR_RESOURCE_TYPE,
     PROPERTIES_DIGEST_ATTRIBUTE,
     PROPERTIES_DIGEST_KEY,
     STACK_ID_KEY,
     SYNC_EVENT_KEY,
-    OrganizationShareConfig,
-    image_of_configuration,
 )
+from . import (
+    accounts,
+    ledger,
+)
+from .config import OrganizationShareConfig, image_of_configuration
 from .ledger import RequestAlreadyProcessed, ShareLedger, stored_form
 from .pacing import Pacer
 from .sync import (
@@ -60,7 +59,9 @@ UPDATE_ROLLING_BACK = "UPDATE_ROLLBACK_IN_PROGRESS"
 # Timeout, so the slowest call (every retry, and a grant's AccessDenied window) still ends in
 # time to answer CloudFormation and write the summary.
 TIME_MARGIN_SECONDS = (
-    workspaces_api.worst_case_call_seconds() + workspaces_api.ACCESS_DENIED_RETRY_SECONDS + 10.0
+    workspaces_api.CLIENT_SETTINGS.worst_case_call_seconds()
+    + workspaces_api.ACCESS_DENIED_RETRY_SECONDS
+    + 10.0
 )
 
 helper: CfnResource = cloudformation_answers.answering_once()
@@ -72,10 +73,12 @@ _CLOUDFORMATION: Any = None
 _LEDGER: ShareLedger | None = None
 try:
     _SESSION = accounts.session_with_shipped_models()
-    _WORKSPACES = _SESSION.client("workspaces", config=workspaces_api.client_config())
-    _CLOUDFORMATION = _SESSION.client("cloudformation", config=stack_holders.client_config())
+    _WORKSPACES = _SESSION.client("workspaces", config=workspaces_api.CLIENT_SETTINGS.config())
+    _CLOUDFORMATION = _SESSION.client(
+        "cloudformation", config=stack_holders.CLIENT_SETTINGS.config()
+    )
     _LEDGER = ShareLedger(
-        _SESSION.client("dynamodb", config=ledger.client_config()),
+        _SESSION.client("dynamodb", config=ledger.CLIENT_SETTINGS.config()),
         os.environ[LEDGER_TABLE_ENV],
     )
 except Exception as init_error:

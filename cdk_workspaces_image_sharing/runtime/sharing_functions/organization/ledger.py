@@ -68,8 +68,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from ..aws_plumbing import ClientSettings
+from ..contract import LEDGER_EXPIRES_ATTRIBUTE, LEDGER_PARTITION_KEY, LEDGER_SORT_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +84,8 @@ REVOKED = "revoked"
 CONFIG_SORT_KEY = "CONFIG"
 DELETED_CONFIGURATIONS_KEY = "DELETED"
 SKIPPED_REASON = "configuration not live: skipped"
-# The attribute the table's TTL reads: a tombstone outlives by far every run that may have read
+# A tombstone (removed by the table's TTL) outlives by far every run that may have read
 # WorkSpaces before its revoke (a run lasts at most the function's Timeout).
-EXPIRES_ATTRIBUTE = "expires"
 TOMBSTONE_SECONDS = 86_400
 # A tombstone written this close before a run read WorkSpaces still counts as after that read:
 # the clocks of two Lambda containers may differ by this much.
@@ -94,10 +95,7 @@ CLOCK_SKEW_SECONDS = 5.0
 MAX_ATTEMPTS = 10
 _BACKOFF_BASE_SECONDS = 0.02
 _BACKOFF_MAX_SECONDS = 0.5
-# botocore settings (see client_config()).
-CLIENT_MAX_ATTEMPTS = 4
-CONNECT_TIMEOUT_SECONDS = 2
-READ_TIMEOUT_SECONDS = 5
+CLIENT_SETTINGS = ClientSettings(max_attempts=4, connect_timeout_seconds=2, read_timeout_seconds=5)
 _MESSAGE_LENGTH = 120
 # DynamoDB's item limit is 400 KB; what a properties item holds besides them is far smaller
 # than what this leaves.
@@ -236,15 +234,6 @@ class _Pair:
         return self.phase == REVOKING
 
 
-def client_config() -> Config:
-    """botocore settings for the ledger: standard retries, short timeouts."""
-    return Config(
-        retries={"mode": "standard", "total_max_attempts": CLIENT_MAX_ATTEMPTS},
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
-    )
-
-
 def stored_form(properties: dict[str, Any]) -> tuple[str, str]:
     """The text a properties item holds, and its digest (the item's sort key)."""
     text = json.dumps(properties, sort_keys=True, separators=(",", ":"))
@@ -260,19 +249,19 @@ def _n(value: float) -> dict[str, str]:
 
 
 def _pair_key(image_id: str, account_id: str) -> dict[str, Any]:
-    return {"pk": _s(f"PAIR#{image_id}"), "sk": _s(account_id)}
+    return {LEDGER_PARTITION_KEY: _s(f"PAIR#{image_id}"), LEDGER_SORT_KEY: _s(account_id)}
 
 
 def _config_key(config_id: str) -> dict[str, Any]:
-    return {"pk": _s(f"CONFIG#{config_id}"), "sk": _s(CONFIG_SORT_KEY)}
+    return {LEDGER_PARTITION_KEY: _s(f"CONFIG#{config_id}"), LEDGER_SORT_KEY: _s(CONFIG_SORT_KEY)}
 
 
 def _deleted_key(config_id: str) -> dict[str, Any]:
-    return {"pk": _s(DELETED_CONFIGURATIONS_KEY), "sk": _s(config_id)}
+    return {LEDGER_PARTITION_KEY: _s(DELETED_CONFIGURATIONS_KEY), LEDGER_SORT_KEY: _s(config_id)}
 
 
 def _properties_key(config_id: str, digest: str) -> dict[str, Any]:
-    return {"pk": _s(f"PROPS#{config_id}"), "sk": _s(digest)}
+    return {LEDGER_PARTITION_KEY: _s(f"PROPS#{config_id}"), LEDGER_SORT_KEY: _s(digest)}
 
 
 def _parse_pair(item: dict[str, Any]) -> _Pair:
@@ -339,7 +328,7 @@ class ShareLedger:
         page)."""
         return [
             DeletedConfiguration(
-                str(item["sk"]["S"]), float(item.get("deleted_at", {}).get("N", 0))
+                str(item[LEDGER_SORT_KEY]["S"]), float(item.get("deleted_at", {}).get("N", 0))
             )
             for item in self._query(DELETED_CONFIGURATIONS_KEY)
         ]
@@ -559,7 +548,7 @@ class ShareLedger:
             "ExpressionAttributeNames": {
                 "#p": "phase",
                 "#t": "revoked_at",
-                "#e": EXPIRES_ATTRIBUTE,
+                "#e": LEDGER_EXPIRES_ATTRIBUTE,
                 "#v": "version",
                 "#h": "holders",
             },
@@ -612,11 +601,11 @@ class ShareLedger:
         revoking included (every page)."""
         _require(image_id=image_id, config_id=config_id)
         return {
-            str(item["sk"]["S"])
+            str(item[LEDGER_SORT_KEY]["S"])
             for item in self._query(
                 f"PAIR#{image_id}",
                 FilterExpression="contains(#h, :c)",
-                ProjectionExpression="sk",
+                ProjectionExpression=LEDGER_SORT_KEY,
                 ExpressionAttributeNames={"#h": "holders"},
                 ExpressionAttributeValues={":c": _s(config_id)},
             )
@@ -629,7 +618,9 @@ class ShareLedger:
         for item in self._query(f"PAIR#{image_id}"):
             pair = _parse_pair(item)
             if not pair.revoked:
-                pairs[str(item["sk"]["S"])] = PairRecord(pair.holders, pair.origin, pair.revoking)
+                pairs[str(item[LEDGER_SORT_KEY]["S"])] = PairRecord(
+                    pair.holders, pair.origin, pair.revoking
+                )
         return pairs
 
     # Writes.
@@ -679,7 +670,7 @@ class ShareLedger:
             "#o": "origin",
             "#p": "phase",
             "#t": "revoked_at",
-            "#e": EXPIRES_ATTRIBUTE,
+            "#e": LEDGER_EXPIRES_ATTRIBUTE,
         }
         attributes = {
             **request["ExpressionAttributeValues"],

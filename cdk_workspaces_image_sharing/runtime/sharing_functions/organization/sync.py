@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import workspaces_api
+from ..aws_plumbing import shared_accounts
 from ..image_account_pair import ImageAccountPair
 from . import accounts
 from .config import (
@@ -300,7 +301,7 @@ def _share(
     wanted = wanted_accounts(config, sorted(resolved.accounts), owner_account)
     summary.in_scope = len(wanted)
     listed_at = services.clock()  # a revoke the ledger dates after this may not be in `listed`
-    listed = workspaces_api.shared_accounts(services.workspaces, config.image_id)
+    listed = set(shared_accounts(services.workspaces, config.image_id))
     for account in sorted(wanted):
         wants = services.ledger.want(
             config.image_id,

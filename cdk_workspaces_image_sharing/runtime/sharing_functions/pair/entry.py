@@ -38,8 +38,8 @@ _STARTUP = cloudformation_answers.Startup()
 _WORKSPACES: Any = None
 _CLOUDFORMATION: Any = None
 try:
-    _WORKSPACES = boto3.client("workspaces", config=workspaces_api.client_config())
-    _CLOUDFORMATION = boto3.client("cloudformation", config=stack_holders.client_config())
+    _WORKSPACES = boto3.client("workspaces", config=workspaces_api.CLIENT_SETTINGS.config())
+    _CLOUDFORMATION = boto3.client("cloudformation", config=stack_holders.CLIENT_SETTINGS.config())
 except Exception as init_error:
     _STARTUP.failed(init_error)
 
