@@ -1,7 +1,7 @@
 """AWS CDK constructs that share Amazon WorkSpaces custom images with other accounts.
 
-The constructs are loaded on first use (PEP 562), so that importing a submodule that needs no
-CDK (the handler's ``share`` module, the tools) does not start the CDK's Node runtime.
+The constructs are loaded on first use (PEP 562), so that importing what needs no CDK (the
+``drift`` command, the Lambda package's ``contract``) does not start the CDK's Node runtime.
 """
 
 from __future__ import annotations
@@ -10,24 +10,22 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cdk_workspaces_image_sharing.concurrency import MAX_CONCURRENT_SHARES
-    from cdk_workspaces_image_sharing.organization_reader_role import (
+    from cdk_workspaces_image_sharing.organization.reader_role import (
         WorkspaceImageOrganizationReaderRole,
     )
-    from cdk_workspaces_image_sharing.workspace_image_organization_share import (
+    from cdk_workspaces_image_sharing.organization.share import (
         WorkspaceImageOrganizationShare,
     )
-    from cdk_workspaces_image_sharing.workspace_image_permission import WorkspaceImagePermission
-    from cdk_workspaces_image_sharing.workspace_image_share import WorkspaceImageShare
+    from cdk_workspaces_image_sharing.pair.lanes import MAX_CONCURRENT_SHARES
+    from cdk_workspaces_image_sharing.pair.permission import WorkspaceImagePermission
+    from cdk_workspaces_image_sharing.pair.share import WorkspaceImageShare
 
 _EXPORTS = {
-    "MAX_CONCURRENT_SHARES": "cdk_workspaces_image_sharing.concurrency",
-    "WorkspaceImagePermission": "cdk_workspaces_image_sharing.workspace_image_permission",
-    "WorkspaceImageShare": "cdk_workspaces_image_sharing.workspace_image_share",
-    "WorkspaceImageOrganizationShare": (
-        "cdk_workspaces_image_sharing.workspace_image_organization_share"
-    ),
-    "WorkspaceImageOrganizationReaderRole": "cdk_workspaces_image_sharing.organization_reader_role",
+    "MAX_CONCURRENT_SHARES": "cdk_workspaces_image_sharing.pair.lanes",
+    "WorkspaceImagePermission": "cdk_workspaces_image_sharing.pair.permission",
+    "WorkspaceImageShare": "cdk_workspaces_image_sharing.pair.share",
+    "WorkspaceImageOrganizationShare": ("cdk_workspaces_image_sharing.organization.share"),
+    "WorkspaceImageOrganizationReaderRole": "cdk_workspaces_image_sharing.organization.reader_role",
 }
 __all__ = [
     "MAX_CONCURRENT_SHARES",

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from cdk_workspaces_image_sharing.handler_asset import PACKAGE, RUNTIME_DIR
+from cdk_workspaces_image_sharing.core.lambda_code import PACKAGE, RUNTIME_DIR
 from rehearsal.assembly import FunctionSpec
 from rehearsal.lambda_python import lambda_python
 

@@ -8,7 +8,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
+from cdk_workspaces_image_sharing.core.lambda_code import LambdaFunctionCode
 from tests.support.user_install import UserInstall
 
 SYNTH_ONE_SHARE = """

@@ -10,7 +10,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission, WorkspaceImageShare
-from cdk_workspaces_image_sharing.concurrency import MAX_CONCURRENT_SHARES
+from cdk_workspaces_image_sharing.pair.lanes import MAX_CONCURRENT_SHARES
 from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import PAIR_RESOURCE_TYPE
 from tests.support.values import sample_accounts
 

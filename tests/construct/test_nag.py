@@ -5,7 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_sqs as sqs
 
-from cdk_workspaces_image_sharing.nag import acknowledge
+from cdk_workspaces_image_sharing.core.nag import acknowledge
 
 
 def suppressions(resource: cdk.CfnResource) -> list[dict[str, object]]:

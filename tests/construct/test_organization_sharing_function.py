@@ -11,10 +11,10 @@ import textwrap
 import aws_cdk as cdk
 
 from cdk_workspaces_image_sharing import WorkspaceImageOrganizationShare
-from cdk_workspaces_image_sharing.organization_sharing_function import (
+from cdk_workspaces_image_sharing.core.tokens import short_hash
+from cdk_workspaces_image_sharing.organization.function import (
     OrganizationSharingFunction,
 )
-from cdk_workspaces_image_sharing.tokens import short_hash
 from rehearsal.assembly import PROJECT_DIR, cdk_environment
 
 IMAGE = "wsi-0123456789"
@@ -26,7 +26,7 @@ _ROLE_NAMES = textwrap.dedent(
     import json
     import aws_cdk as cdk
     from cdk_workspaces_image_sharing import WorkspaceImageOrganizationShare
-    from cdk_workspaces_image_sharing.organization_sharing_function import (
+    from cdk_workspaces_image_sharing.organization.function import (
         OrganizationSharingFunction,
     )
 

@@ -7,31 +7,28 @@ import pytest
 from aws_cdk.assertions import Template
 
 from cdk_workspaces_image_sharing import WorkspaceImageOrganizationShare, WorkspaceImagePermission
-from cdk_workspaces_image_sharing.function_parts import (
-    ASYNC_RETRY_ATTEMPTS,
-    async_event_age,
-    every_image_arn,
-)
-from cdk_workspaces_image_sharing.sharing_function import (
+from cdk_workspaces_image_sharing.core.arns import every_image_arn
+from cdk_workspaces_image_sharing.core.function_parts import ASYNC_RETRY_ATTEMPTS, async_event_age
+from cdk_workspaces_image_sharing.pair.function import (
     FUNCTION_TIMEOUT,
     SERVICE_TIMEOUT,
-    SharingFunction,
+    PairSharingFunction,
 )
 
 
 def test_get_or_create_makes_one_function_per_stack() -> None:
     app = cdk.App()
     first, second = cdk.Stack(app, "First"), cdk.Stack(app, "Second")
-    one = SharingFunction.get_or_create(first)
-    assert SharingFunction.get_or_create(cdk.Stack(first, "Nested")) is not one  # its own stack
-    assert SharingFunction.get_or_create(first) is one
-    assert SharingFunction.get_or_create(second) is not one
+    one = PairSharingFunction.get_or_create(first)
+    assert PairSharingFunction.get_or_create(cdk.Stack(first, "Nested")) is not one  # its own stack
+    assert PairSharingFunction.get_or_create(first) is one
+    assert PairSharingFunction.get_or_create(second) is not one
     Template.from_stack(first).resource_count_is("AWS::Lambda::Function", 1)
 
 
 def test_a_served_share_waits_for_the_async_invoke_settings() -> None:
     stack = cdk.Stack(cdk.App(), "Served")
-    function = SharingFunction.get_or_create(stack)
+    function = PairSharingFunction.get_or_create(stack)
     share = cdk.CfnResource(stack, "Share", type="Custom::Test")
     function.serve(share)
     template = Template.from_stack(stack).to_json()
@@ -41,7 +38,7 @@ def test_a_served_share_waits_for_the_async_invoke_settings() -> None:
 
 def test_async_invocation_never_retries_and_drops_events_older_than_the_service_timeout() -> None:
     stack = cdk.Stack(cdk.App(), "Async")
-    SharingFunction.get_or_create(stack)
+    PairSharingFunction.get_or_create(stack)
     Template.from_stack(stack).has_resource_properties(
         "AWS::Lambda::EventInvokeConfig",
         {

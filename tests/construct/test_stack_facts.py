@@ -5,7 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.stack_facts import stack_facts
+from cdk_workspaces_image_sharing.core.stack_facts import stack_facts
 
 
 def test_facts_are_read_once_per_stack_and_shared_by_its_constructs() -> None:

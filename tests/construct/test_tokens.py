@@ -5,7 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 
-from cdk_workspaces_image_sharing.tokens import is_literal, short_hash, stable_key
+from cdk_workspaces_image_sharing.core.tokens import SynthValue, is_literal, short_hash
 
 
 def values() -> list[object]:
@@ -48,7 +48,7 @@ def test_an_element_of_a_list_token_is_a_token_too() -> None:
 def test_stable_key_is_the_literal_itself_or_what_the_token_resolves_to() -> None:
     stack = cdk.Stack(cdk.App(), "Keys")
     text = cdk.CfnParameter(stack, "Account").value_as_string
-    assert stable_key(stack, "111122223333") == "111122223333"
-    assert stable_key(stack, text) == '{"Ref": "Account"}'
+    assert SynthValue(stack, "111122223333").key == "111122223333"
+    assert SynthValue(stack, text).key == '{"Ref": "Account"}'
     assert short_hash('{"Ref": "Account"}') == short_hash('{"Ref": "Account"}')
     assert len(short_hash("x")) == 8

@@ -17,8 +17,8 @@ from cdk_workspaces_image_sharing import (
     WorkspaceImageOrganizationShare,
     WorkspaceImagePermission,
 )
-from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
-from cdk_workspaces_image_sharing.organization_sharing_function import ROLE_NAME_PREFIX
+from cdk_workspaces_image_sharing.core.lambda_code import LambdaFunctionCode
+from cdk_workspaces_image_sharing.organization.function import ROLE_NAME_PREFIX
 from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     ORGANIZATION_RESOURCE_TYPE,
     SYNC_EVENT_KEY,

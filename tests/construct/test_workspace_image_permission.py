@@ -12,12 +12,12 @@ import pytest
 from aws_cdk.assertions import Template
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission
-from cdk_workspaces_image_sharing.function_parts import (
+from cdk_workspaces_image_sharing.core.function_parts import (
     IMAGE_PERMISSION_ACTIONS,
     STACK_READ_ACTIONS,
 )
-from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
-from cdk_workspaces_image_sharing.sharing_function import SERVICE_TIMEOUT
+from cdk_workspaces_image_sharing.core.lambda_code import LambdaFunctionCode
+from cdk_workspaces_image_sharing.pair.function import SERVICE_TIMEOUT
 from rehearsal.iam_check import is_allowed
 from tests.support.apps import SynthesizedStack
 from tests.support.template_checks import resolved_policy

@@ -10,7 +10,7 @@ from pathlib import Path
 import botocore
 import pytest
 
-from cdk_workspaces_image_sharing.handler_asset import PACKAGE, RUNTIME_DIR
+from cdk_workspaces_image_sharing.core.lambda_code import PACKAGE, RUNTIME_DIR
 from rehearsal.lambda_python import lambda_python, sdk_site_packages
 
 SHIPPED = RUNTIME_DIR / PACKAGE / "organization" / "botocore_models"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
-from cdk_workspaces_image_sharing.handler_asset import RUNTIME_DIR
+from cdk_workspaces_image_sharing.core.lambda_code import RUNTIME_DIR
 
 VENDORED = RUNTIME_DIR / "crhelper"
 

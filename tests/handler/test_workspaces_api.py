@@ -10,10 +10,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from cdk_workspaces_image_sharing.pair.function import FUNCTION_TIMEOUT, SERVICE_TIMEOUT
 from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
     ImageAccountPair,
 )
-from cdk_workspaces_image_sharing.sharing_function import FUNCTION_TIMEOUT, SERVICE_TIMEOUT
 
 SHARE = ImageAccountPair(
     "wsi-" + "a" * 63, "111122223333"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from cdk_workspaces_image_sharing.handler_asset import RUNTIME_DIR, LambdaFunctionCode
+from cdk_workspaces_image_sharing.core.lambda_code import RUNTIME_DIR, LambdaFunctionCode
 from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     CONFIGURATION_ID_KEY,
     LEDGER_TABLE_ENV,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from cdk_workspaces_image_sharing.pair.function import FUNCTION_TIMEOUT
 from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     DESCRIBE_PERMISSIONS,
     GRANT_OR_REVOKE,
 )
-from cdk_workspaces_image_sharing.sharing_function import FUNCTION_TIMEOUT
 from rehearsal.accounts import sample_accounts as sample_accounts  # the tests' values
 
 EXAMPLE_IMAGE_ID = "wsi-0example0"

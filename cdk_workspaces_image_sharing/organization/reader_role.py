@@ -9,16 +9,16 @@ from aws_cdk import Aws, CfnOutput
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
-from cdk_workspaces_image_sharing.organization_sharing_function import (
+from cdk_workspaces_image_sharing.core.nag import acknowledge, finding_resource
+from cdk_workspaces_image_sharing.core.tokens import SynthValue
+from cdk_workspaces_image_sharing.core.validation import check_account_id
+from cdk_workspaces_image_sharing.organization.function import (
     ROLE_NAME_PREFIX,
     organizations_read_resources,
 )
 from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     ORGANIZATIONS_READ_OPERATIONS,
 )
-from cdk_workspaces_image_sharing.tokens import is_literal
-from cdk_workspaces_image_sharing.validation import check_account_id
 
 DEFAULT_READER_ROLE_NAME = "WorkspaceImageOrganizationReader"
 
@@ -63,8 +63,7 @@ class WorkspaceImageOrganizationReaderRole(Construct):
         if not image_account_ids:
             raise ValueError(f"{self.node.path}: image_account_ids is empty: expected at least one")
         for index, account in enumerate(image_account_ids):
-            if is_literal(account):
-                check_account_id(self, account, keyword=f"image_account_ids[{index}]")
+            check_account_id(self, SynthValue(self, account), keyword=f"image_account_ids[{index}]")
         principals = [
             iam.AccountPrincipal(account).with_conditions(
                 {

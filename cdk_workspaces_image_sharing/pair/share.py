@@ -8,13 +8,12 @@ from collections.abc import Sequence
 from aws_cdk import Fn, RemovalPolicy
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.sharing_function import SharingFunction, declaring_list_path
-from cdk_workspaces_image_sharing.tokens import is_literal, short_hash, stable_key
-from cdk_workspaces_image_sharing.validation import check_account_id, check_image_id
-from cdk_workspaces_image_sharing.workspace_image_permission import (
-    WorkspaceImagePermission,
-    image_arn,
-)
+from cdk_workspaces_image_sharing.core.arns import image_arn
+from cdk_workspaces_image_sharing.core.stack_facts import stack_facts
+from cdk_workspaces_image_sharing.core.tokens import SynthValue, is_literal, short_hash
+from cdk_workspaces_image_sharing.core.validation import check_account_id, check_image_id
+from cdk_workspaces_image_sharing.pair.function import PairSharingFunction
+from cdk_workspaces_image_sharing.pair.permission import ListedPermission, WorkspaceImagePermission
 
 
 class WorkspaceImageShare(Construct):
@@ -64,32 +63,36 @@ class WorkspaceImageShare(Construct):
             )
         if not account_ids:
             raise ValueError(f"{self.node.path}: account_ids is empty: expected at least one")
-        keys = [stable_key(self, account_id) for account_id in account_ids]
-        repeated = sorted(key for key, count in Counter(keys).items() if count > 1)
+        accounts = [SynthValue(self, account_id) for account_id in account_ids]
+        repeated = sorted(
+            key for key, count in Counter(a.key for a in accounts).items() if count > 1
+        )
         if repeated:
             raise ValueError(
                 f"{self.node.path}: account_ids repeats {', '.join(map(repr, repeated))}: "
                 "expected each account once"
             )
-        check_image_id(self, image_id)
-        for index, account_id in enumerate(account_ids):
-            check_account_id(self, account_id, keyword=f"account_ids[{index}]")
+        facts = stack_facts(self)
+        image = SynthValue(self, image_id)
+        check_image_id(self, image)
+        for index, account in enumerate(accounts):
+            check_account_id(self, account, keyword=f"account_ids[{index}]", facts=facts)
         self.permissions: dict[str, WorkspaceImagePermission] = {}
         """The share of each account, keyed by the account ID as given."""
-        SharingFunction.get_or_create(self).serve(self)  # one dependency covers every share
-        token = declaring_list_path.set(self.node.path)
-        try:
-            for account_id, key in sorted(zip(account_ids, keys, strict=True), key=lambda p: p[1]):
-                child_id = f"Account{account_id if is_literal(account_id) else short_hash(key)}"
-                self.permissions[account_id] = WorkspaceImagePermission(
-                    self,
-                    child_id,
-                    image_id=image_id,
-                    shared_account_id=account_id,
-                    removal_policy=removal_policy,
-                )
-        finally:
-            declaring_list_path.reset(token)
+        # One dependency on the list covers every share.
+        PairSharingFunction.get_or_create(self, facts).serve(self)
+        path = self.node.path
+        for account in sorted(accounts, key=lambda a: a.key):
+            child_id = f"Account{account.value if account.literal else short_hash(account.key)}"
+            self.permissions[account.value] = ListedPermission(
+                self,
+                child_id,
+                image=image,
+                account=account,
+                facts=facts,
+                path=f"{path}/{child_id}",
+                removal_policy=removal_policy,
+            )
         self.image_id: str = image_id
         """The shared image's ID, as given."""
         self.image_arn: str = image_arn(self, image_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import cached_property
 
 from aws_cdk import Stack, Token
 from constructs import IConstruct
@@ -29,11 +30,21 @@ def is_literal(value: object) -> bool:
     return not Token.is_unresolved(value)
 
 
-def stable_key(scope: IConstruct, value: str) -> str:
-    """A synth-stable text for ``value``: itself, or for a token what it resolves to."""
-    if is_literal(value):
-        return value
-    return json.dumps(Stack.of(scope).resolve(value), sort_keys=True)
+class SynthValue:
+    """A property value as a construct was given it, read once: whether it is known at synth
+    (``literal``), and a synth-stable ``key`` (itself, or for a token what it resolves to)."""
+
+    def __init__(self, scope: IConstruct, value: str) -> None:
+        self.value = value
+        self.literal = is_literal(value)
+        self._scope = scope
+
+    @cached_property
+    def key(self) -> str:
+        """The value itself, or for a token what it resolves to, as JSON."""
+        if self.literal:
+            return self.value
+        return json.dumps(Stack.of(self._scope).resolve(self.value), sort_keys=True)
 
 
 def short_hash(text: str) -> str:

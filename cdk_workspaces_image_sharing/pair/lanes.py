@@ -21,7 +21,7 @@ import jsii
 from aws_cdk import CfnResource, IAspect, Stack
 from constructs import IConstruct
 
-from cdk_workspaces_image_sharing.tokens import short_hash
+from cdk_workspaces_image_sharing.core.tokens import short_hash
 
 MAX_CONCURRENT_SHARES = 10
 _SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)[.}]")

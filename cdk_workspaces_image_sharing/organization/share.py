@@ -11,7 +11,11 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.organization_sharing_function import (
+from cdk_workspaces_image_sharing.core.arns import image_arn
+from cdk_workspaces_image_sharing.core.stack_facts import stack_facts
+from cdk_workspaces_image_sharing.core.tokens import SynthValue, is_literal
+from cdk_workspaces_image_sharing.core.validation import check_image_id
+from cdk_workspaces_image_sharing.organization.function import (
     ORGANIZATION_SERVICE_TIMEOUT,
     OrganizationSharingFunction,
 )
@@ -41,10 +45,6 @@ from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config 
     parent_id_problem,
     role_arn_problem,
 )
-from cdk_workspaces_image_sharing.stack_facts import stack_facts
-from cdk_workspaces_image_sharing.tokens import is_literal
-from cdk_workspaces_image_sharing.validation import check_image_id
-from cdk_workspaces_image_sharing.workspace_image_permission import image_arn
 
 DEFAULT_SYNC_INTERVAL = Duration.hours(1)
 
@@ -125,7 +125,7 @@ class WorkspaceImageOrganizationShare(Construct):
         sync_interval: Duration | None = DEFAULT_SYNC_INTERVAL,
     ) -> None:
         super().__init__(scope, construct_id)
-        check_image_id(self, image_id)
+        check_image_id(self, SynthValue(self, image_id))
         self._check(organizational_unit_ids, account_ids or [], exclude_account_ids or [])
         if isinstance(max_revocations_per_run, bool) or max_revocations_per_run < 0:
             raise ValueError(

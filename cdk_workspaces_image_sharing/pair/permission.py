@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from aws_cdk import CustomResource, RemovalPolicy, Stack
+from aws_cdk import CustomResource, RemovalPolicy
 from constructs import Construct
 
+from cdk_workspaces_image_sharing.core.arns import image_arn
+from cdk_workspaces_image_sharing.core.stack_facts import StackFacts, stack_facts
+from cdk_workspaces_image_sharing.core.tokens import SynthValue
+from cdk_workspaces_image_sharing.core.validation import check_account_id, check_image_id
+from cdk_workspaces_image_sharing.pair.function import SERVICE_TIMEOUT, PairSharingFunction
+from cdk_workspaces_image_sharing.pair.registry import ShareRegistry
 from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     ACCOUNT_ID_PROPERTY,
     IMAGE_ID_PROPERTY,
@@ -13,22 +19,6 @@ from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
 from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
     ImageAccountPair,
 )
-from cdk_workspaces_image_sharing.share_registry import ShareRegistry
-from cdk_workspaces_image_sharing.sharing_function import (
-    SERVICE_TIMEOUT,
-    SharingFunction,
-    declaring_list_path,
-)
-from cdk_workspaces_image_sharing.stack_facts import stack_facts
-from cdk_workspaces_image_sharing.validation import check_account_id, check_image_id
-
-
-def image_arn(scope: Construct, image_id: str) -> str:
-    """``arn:<partition>:workspaces:<region>:<account>:workspaceimage/<image_id>`` of the
-    stack's own account and Region (an image can only be shared by its owner)."""
-    return Stack.of(scope).format_arn(
-        service="workspaces", resource="workspaceimage", resource_name=image_id
-    )
 
 
 class WorkspaceImagePermission(Construct):
@@ -84,25 +74,34 @@ class WorkspaceImagePermission(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         facts = stack_facts(self)
-        check_image_id(self, image_id)
-        check_account_id(self, shared_account_id, facts=facts)
-        registry = ShareRegistry.get_or_create(self, facts)
-        list_path = declaring_list_path.get()
-        path = f"{list_path}/{construct_id}" if list_path else self.node.path
-        registry.register_share(self, image_id, shared_account_id, facts, path)
-        provider = SharingFunction.get_or_create(self, facts)
-        self._image_id = image_id
+        image, account = SynthValue(self, image_id), SynthValue(self, shared_account_id)
+        check_image_id(self, image)
+        check_account_id(self, account, facts=facts)
+        provider = self._declare(image, account, facts, self.node.path, removal_policy)
+        provider.serve(self.resource)
+
+    def _declare(
+        self,
+        image: SynthValue,
+        account: SynthValue,
+        facts: StackFacts,
+        path: str,
+        removal_policy: RemovalPolicy | None,
+    ) -> PairSharingFunction:
+        """Register the checked pair at ``path`` and make its resource; return its function."""
+        ShareRegistry.get_or_create(self, facts).register_share(self, image, account, facts, path)
+        provider = PairSharingFunction.get_or_create(self, facts)
+        self._image_id = image.value
         self.resource = CustomResource(
             self,
             "Resource",
             service_token=provider.service_token,
             resource_type=PAIR_RESOURCE_TYPE,
-            properties=ImageAccountPair(image_id, shared_account_id).properties(),
+            properties=ImageAccountPair(image.value, account.value).properties(),
             removal_policy=removal_policy or RemovalPolicy.DESTROY,
             service_timeout=SERVICE_TIMEOUT,
         )
-        if not list_path:
-            provider.serve(self.resource)
+        return provider
 
     @property
     def image_arn(self) -> str:
@@ -123,3 +122,23 @@ class WorkspaceImagePermission(Construct):
     def physical_id(self) -> str:
         """The share's physical ID, ``"<ImageId>/<SharedAccountId>"`` (``Ref``)."""
         return self.resource.ref
+
+
+class ListedPermission(WorkspaceImagePermission):
+    """One account of a ``WorkspaceImageShare``, which checked its values and made it wait for
+    the function's settings (one dependency on the list covers its children)."""
+
+    def __init__(
+        self,
+        share: Construct,
+        construct_id: str,
+        *,
+        image: SynthValue,
+        account: SynthValue,
+        facts: StackFacts,
+        path: str,
+        removal_policy: RemovalPolicy | None,
+    ) -> None:
+        # Construct's own initializer: WorkspaceImagePermission's would check the values again.
+        Construct.__init__(self, share, construct_id)
+        self._declare(image, account, facts, path, removal_policy)

@@ -13,7 +13,7 @@ from pathlib import Path
 from aws_cdk import IgnoreMode
 from aws_cdk import aws_lambda as lambda_
 
-RUNTIME_DIR = Path(__file__).parent / "runtime"
+RUNTIME_DIR = Path(__file__).parent.parent / "runtime"
 PACKAGE = "sharing_functions"
 # Docker-style patterns, anchored at the asset root: the root's own ``__init__.py`` (it makes
 # the folder importable by the constructs, and means nothing in Lambda), bytecode a local run

@@ -15,13 +15,13 @@ from typing import cast
 from aws_cdk import Aspects
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.concurrency import ShareLanes
+from cdk_workspaces_image_sharing.core.stack_facts import StackFacts, stack_facts
+from cdk_workspaces_image_sharing.core.tokens import SynthValue
+from cdk_workspaces_image_sharing.pair.lanes import ShareLanes
 from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     ACCOUNT_ID_PROPERTY,
     IMAGE_ID_PROPERTY,
 )
-from cdk_workspaces_image_sharing.stack_facts import StackFacts, stack_facts
-from cdk_workspaces_image_sharing.tokens import is_literal, stable_key
 
 _ID = "WorkspaceImageShareRegistry"
 
@@ -53,36 +53,35 @@ class ShareRegistry(Construct):
     def register_share(
         self,
         declaring: Construct,
-        image_id: str,
-        account_id: str,
-        facts: StackFacts | None = None,
-        path: str | None = None,
+        image_id: SynthValue,
+        account_id: SynthValue,
+        facts: StackFacts,
+        path: str,
     ) -> None:
-        """Record that ``declaring`` shares ``image_id`` with ``account_id``, and chain its
-        CloudFormation resource (its ``Resource`` child, made next) into its stack's lane.
+        """Record that ``declaring`` (at construct ``path``) shares ``image_id`` with
+        ``account_id``, and chain its CloudFormation resource (its ``Resource`` child, made
+        next) into its stack's lane.
 
         Raises ValueError naming both construct paths when the pair is already declared.
         """
-        facts = facts or stack_facts(declaring)
         stack_path, environment = facts.path, facts.environment
-        path = path or declaring.node.path
-        key = f"{stable_key(declaring, image_id)}/{stable_key(declaring, account_id)}"
+        key = f"{image_id.key}/{account_id.key}"
+        literal = image_id.literal and account_id.literal
         in_stack = self._keys.setdefault(stack_path, {})
         first = in_stack.get(key)
-        if first is None and is_literal(image_id) and is_literal(account_id):
-            declared = self._literals.setdefault((image_id, account_id), [])
+        if first is None and literal:
+            declared = self._literals.setdefault((image_id.value, account_id.value), [])
             first = next((p for env, p in declared if _may_be_same(env, environment)), None)
             if first is None:
                 declared.append((environment, path))
         if first is not None:
             raise ValueError(
-                f"{path}: {IMAGE_ID_PROPERTY} {image_id!r} is already shared "
-                f"with {ACCOUNT_ID_PROPERTY} {account_id!r} by {first}: expected each image and "
-                "account once per App and environment (deleting either would revoke the "
+                f"{path}: {IMAGE_ID_PROPERTY} {image_id.value!r} is already shared "
+                f"with {ACCOUNT_ID_PROPERTY} {account_id.value!r} by {first}: expected each image "
+                "and account once per App and environment (deleting either would revoke the "
                 "other's share)"
             )
         in_stack[key] = path
-        literal = is_literal(image_id) and is_literal(account_id)
         self._lanes_of(facts, declaring).register(key, path, literal)
 
     def _lanes_of(self, facts: StackFacts, first_share: Construct) -> ShareLanes:

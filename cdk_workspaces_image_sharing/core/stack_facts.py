@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from aws_cdk import Stack
 from constructs import Construct, IConstruct
 
-from cdk_workspaces_image_sharing.tokens import is_literal
+from cdk_workspaces_image_sharing.core.tokens import is_literal
 
 _One = TypeVar("_One", bound=Construct)
 

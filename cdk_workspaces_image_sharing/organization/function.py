@@ -14,9 +14,11 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct
 
-from cdk_workspaces_image_sharing.function_parts import python_function, sharing_role
-from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
-from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
+from cdk_workspaces_image_sharing.core.function_parts import python_function, sharing_role
+from cdk_workspaces_image_sharing.core.lambda_code import LambdaFunctionCode
+from cdk_workspaces_image_sharing.core.nag import acknowledge, finding_resource
+from cdk_workspaces_image_sharing.core.stack_facts import stack_facts
+from cdk_workspaces_image_sharing.core.tokens import is_literal, short_hash
 from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     LEDGER_CONSTRUCT_ID,
     LEDGER_EXPIRES_ATTRIBUTE,
@@ -32,8 +34,6 @@ from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
 from cdk_workspaces_image_sharing.runtime.sharing_functions.organization.config import (
     SERVICE_TIMEOUT_SECONDS,
 )
-from cdk_workspaces_image_sharing.stack_facts import stack_facts
-from cdk_workspaces_image_sharing.tokens import is_literal, short_hash
 
 # Lambda's limit: the time budget of one run is in docs and on sharing_functions.organization.entry.
 ORGANIZATION_FUNCTION_TIMEOUT = Duration.minutes(15)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-
 from aws_cdk import Duration
 from constructs import Construct
 
-from cdk_workspaces_image_sharing.function_parts import python_function, sharing_role
-from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
-from cdk_workspaces_image_sharing.stack_facts import StackFacts, stack_facts
+from cdk_workspaces_image_sharing.core.function_parts import python_function, sharing_role
+from cdk_workspaces_image_sharing.core.lambda_code import LambdaFunctionCode
+from cdk_workspaces_image_sharing.core.stack_facts import StackFacts, stack_facts
 
 # A Create or Update makes one WorkSpaces call, which can take up to
 # workspaces_api.worst_case_call_seconds() (73 s) with retries, plus up to 30 s of AccessDenied
@@ -20,13 +18,9 @@ FUNCTION_TIMEOUT = Duration.minutes(3)
 # gives up after this instead of its default hour.
 SERVICE_TIMEOUT = Duration.minutes(5)
 _ID = "WorkspaceImageSharingFunction"
-# The construct path of a list of shares while it declares them: it has made them all wait
-# for the function's settings (one dependency on itself covers its children), and its path
-# gives theirs without asking the CDK. None otherwise.
-declaring_list_path: ContextVar[str | None] = ContextVar("declaring_list_path", default=None)
 
 
-class SharingFunction(Construct):
+class PairSharingFunction(Construct):
     """The stack's sharing function, its role, log group and asynchronous invocation settings;
     use ``get_or_create()``.
 
@@ -52,7 +46,9 @@ class SharingFunction(Construct):
         """The function's ARN, each share's ServiceToken."""
 
     @classmethod
-    def get_or_create(cls, scope: Construct, facts: StackFacts | None = None) -> SharingFunction:
+    def get_or_create(
+        cls, scope: Construct, facts: StackFacts | None = None
+    ) -> PairSharingFunction:
         """The sharing function of ``scope``'s stack, added to the stack on first use."""
         facts = facts or stack_facts(scope)
         return facts.one_of(cls, facts.stack, _ID)

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from cdk_workspaces_image_sharing.handler_asset import LambdaFunctionCode
-from cdk_workspaces_image_sharing.nag import acknowledge, finding_resource
+from cdk_workspaces_image_sharing.core.arns import every_image_arn
+from cdk_workspaces_image_sharing.core.lambda_code import LambdaFunctionCode
+from cdk_workspaces_image_sharing.core.nag import acknowledge, finding_resource
 from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     CLOUDFORMATION_OPERATIONS,
     WORKSPACES_OPERATIONS,
@@ -28,13 +29,6 @@ ASYNC_RETRY_ATTEMPTS = 0
 MIN_ASYNC_EVENT_AGE = Duration.seconds(60)
 IMAGE_PERMISSION_ACTIONS = tuple(f"workspaces:{name}" for name in WORKSPACES_OPERATIONS)
 STACK_READ_ACTIONS = tuple(f"cloudformation:{name}" for name in CLOUDFORMATION_OPERATIONS)
-
-
-def every_image_arn(scope: Construct) -> str:
-    """``arn:<partition>:workspaces:<region>:<account>:workspaceimage/*`` of the stack."""
-    return Stack.of(scope).format_arn(
-        service="workspaces", resource="workspaceimage", resource_name="*"
-    )
 
 
 @dataclass(frozen=True)
