@@ -40,7 +40,7 @@ import botocore.session
 
 from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import PAIR_RESOURCE_TYPE
 from rehearsal.accounts import sample_accounts
-from rehearsal.assembly import PROJECT_DIR, StackTemplate, cdk_environment, read_stacks
+from rehearsal.assembly import PROJECT_DIR, StackTemplate, cdk_environment, read_templates
 from rehearsal.cloudformation_reads import LIST_PAGE_SIZE
 from rehearsal.local_aws import LocalAws, create_image
 from rehearsal.scenario import Rehearsal, RehearsalError, synthesize_stack
@@ -49,7 +49,7 @@ from rehearsal.stack_engine import StackEngine
 # CloudFormation's 500 resources a stack, less the function's five (log group, role, policy,
 # function, EventInvokeConfig): with CDK's metadata resource as well, the ceiling is 494.
 SHARES = 495
-SHARE_APP = "python3 -m rehearsal.apps.image_share"
+SHARE_APP = "python3 -m examples.image_share_app"
 # Synthesized with these, then swapped for the IDs the local endpoint makes (moto's are random).
 IMAGE_A, IMAGE_B = "wsi-0benchmarka", "wsi-0benchmarkb"
 FIRST, SECOND = "111122223333", "444455556666"
@@ -263,7 +263,7 @@ def synthesize_without_metadata(outdir: Path, **context: str) -> StackTemplate:
     )
     if result.returncode != 0:
         raise RuntimeError(f"cdk synth failed:\n{result.stderr[-3000:]}")
-    (stack,) = read_stacks(outdir)
+    (stack,) = read_templates(outdir)
     return stack
 
 

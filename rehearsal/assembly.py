@@ -38,7 +38,7 @@ class FunctionSpec:
 
 
 @dataclass(frozen=True)
-class ShareResource:
+class TemplateShare:
     """One Custom::WorkspaceImagePermission as declared in the template."""
 
     logical_id: str
@@ -53,7 +53,7 @@ class StackTemplate:
     name: str
     template: dict[str, Any]
     outdir: Path
-    shares: dict[str, ShareResource] = field(default_factory=dict)
+    shares: dict[str, TemplateShare] = field(default_factory=dict)
 
     def function(self, logical_id: str) -> FunctionSpec:
         """The Lambda function ``logical_id`` of this template."""
@@ -107,7 +107,7 @@ def synthesize(outdir: Path, app: str | None = None, context: dict[str, str] | N
         raise RuntimeError(f"cdk synth failed:\n{result.stderr[-3000:]}")
 
 
-def read_stacks(outdir: Path) -> list[StackTemplate]:
+def read_templates(outdir: Path) -> list[StackTemplate]:
     """Every stack in the cloud assembly at ``outdir``."""
     manifest = json.loads((outdir / "manifest.json").read_text())
     stacks = []
@@ -120,10 +120,10 @@ def read_stacks(outdir: Path) -> list[StackTemplate]:
     return stacks
 
 
-def shares_of(template: dict[str, Any]) -> dict[str, ShareResource]:
+def shares_of(template: dict[str, Any]) -> dict[str, TemplateShare]:
     """The per-pair share resources a template declares."""
     return {
-        logical_id: ShareResource(
+        logical_id: TemplateShare(
             logical_id,
             {
                 key: value

@@ -18,7 +18,7 @@ from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     ORGANIZATION_RESOURCE_TYPE,
     PARENT_IDS_PROPERTY,
 )
-from rehearsal.assembly import StackTemplate, read_stacks, synthesize
+from rehearsal.assembly import StackTemplate, read_templates, synthesize
 from rehearsal.local_aws import ACCOUNT_ID
 from rehearsal.organization import MANAGEMENT_ACCOUNT_ID
 
@@ -53,5 +53,5 @@ def synthesize_organization_app(outdir: Path) -> OrganizationApp:
         EXAMPLE_APP,
         {"managementAccount": MANAGEMENT_ACCOUNT_ID, "imageAccount": ACCOUNT_ID},
     )
-    stacks = {stack.name: stack for stack in read_stacks(outdir)}
+    stacks = {stack.name: stack for stack in read_templates(outdir)}
     return OrganizationApp(stacks[READER_STACK], stacks[SHARING_STACK])

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rehearsal.assembly import StackTemplate, read_stacks, synthesize
+from rehearsal.assembly import StackTemplate, read_templates, synthesize
 from rehearsal.cloudformation import CloudFormation
 from rehearsal.invariant import World, violations
 from rehearsal.lambda_service import LambdaService
@@ -190,7 +190,7 @@ def rehearsal(**options: Any) -> Iterator[Rehearsal]:
 def synthesize_stack(outdir: Path, app: str | None = None, **context: str) -> StackTemplate:
     """Synthesize an app that has one stack and return it."""
     synthesize(outdir, app, context)
-    stacks = read_stacks(outdir)
+    stacks = read_templates(outdir)
     if len(stacks) != 1:
         raise ValueError(f"expected one stack, found {[s.name for s in stacks]}")
     return stacks[0]

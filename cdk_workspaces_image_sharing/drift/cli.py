@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from cdk_workspaces_image_sharing.drift import output
 from cdk_workspaces_image_sharing.drift.aws import DriftError, connect, explain
-from cdk_workspaces_image_sharing.drift.progress import Progress
+from cdk_workspaces_image_sharing.drift.progress import ProgressLine
 from cdk_workspaces_image_sharing.drift.repair import (
     Outcome,
     Plan,
@@ -123,7 +123,7 @@ class _Command:
     ) -> None:
         self.options = options
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
-        self.progress = Progress(stderr)
+        self.progress = ProgressLine(stderr)
         self.declared = Declared((), ())
         self.clients = connect(options.profile, options.region, environment)
 

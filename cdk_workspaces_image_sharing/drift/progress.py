@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import TextIO
 
 DELAY_SECONDS = 0.5
+# What the readers call at each step (a ProgressLine, or nothing).
+ProgressCallback = Callable[[str], None]
 
 
-class Progress:
+class ProgressLine:
     """Call with a short text at each step; ``done()`` clears the line."""
 
     def __init__(

@@ -8,19 +8,18 @@ declare. ``duplicate`` and ``not-a-share`` rows need a template change and are l
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from cdk_workspaces_image_sharing.drift.aws import ACCESS_DENIED_CODES, REFUSED_CREDENTIALS_CODES
+from cdk_workspaces_image_sharing.drift.progress import ProgressCallback
 from cdk_workspaces_image_sharing.drift.report import Report, Row, State
 from cdk_workspaces_image_sharing.runtime.sharing_functions.aws_plumbing import (
     THROTTLING_CODES,
     error_code,
 )
-
-Progress = Callable[[str], None]
 
 
 class Verb(StrEnum):
@@ -100,7 +99,7 @@ def make_plan(report: Report, *, revoke_unmanaged: bool = False) -> Plan:
 
 
 def apply(
-    workspaces: Any, actions: Iterable[Action], progress: Progress = lambda _: None
+    workspaces: Any, actions: Iterable[Action], progress: ProgressCallback = lambda _: None
 ) -> list[Outcome]:
     """Make each change. A refusal of one pair (e.g. an image that cannot be shared with that
     account) is that action's FAILED outcome; access denied, refused credentials and throttling

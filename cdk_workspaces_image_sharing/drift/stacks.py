@@ -8,11 +8,12 @@ a resource with no physical ID yet names nothing and is skipped too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from cdk_workspaces_image_sharing.drift.aws import DriftError
+from cdk_workspaces_image_sharing.drift.progress import ProgressCallback
 from cdk_workspaces_image_sharing.runtime.sharing_functions.aws_plumbing import (
     error_code,
     live_resources,
@@ -39,8 +40,6 @@ ORGANIZATION_SHARE = "organization-share"
 # organization shares releases them.
 DELETED_ORGANIZATION_SHARE = "deleted-organization-share"
 LEDGER_TABLE_TYPE = "AWS::DynamoDB::Table"
-
-Progress = Callable[[str], None]
 
 
 class StackNotFound(DriftError):
@@ -169,7 +168,7 @@ def _held(ledger: Any, image_id: str, configuration_id: str) -> list[str]:
 def read_stacks(
     cloudformation: Any,
     names: Iterable[str],
-    progress: Progress = lambda _: None,
+    progress: ProgressCallback = lambda _: None,
     dynamodb: Any = None,
 ) -> Declared:
     """The share resources of the stacks named; raises StackNotFound for one that is not."""
@@ -190,7 +189,7 @@ def read_stacks(
 
 
 def read_all_stacks(
-    cloudformation: Any, progress: Progress = lambda _: None, dynamodb: Any = None
+    cloudformation: Any, progress: ProgressCallback = lambda _: None, dynamodb: Any = None
 ) -> Declared:
     """The share resources of every stack of the account and Region that holds one.
 

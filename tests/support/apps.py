@@ -10,7 +10,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
-from rehearsal.assembly import StackTemplate, read_stacks
+from rehearsal.assembly import StackTemplate, read_templates
 
 STACK_NAME = "Scenario"
 
@@ -30,5 +30,5 @@ def synth(outdir: Path, declare: Callable[[cdk.Stack], object]) -> StackTemplate
     app = cdk.App(outdir=str(outdir), context={"aws:cdk:enable-asset-metadata": True})
     declare(cdk.Stack(app, STACK_NAME))
     app.synth()
-    (stack,) = read_stacks(outdir)
+    (stack,) = read_templates(outdir)
     return stack

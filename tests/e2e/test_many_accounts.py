@@ -10,7 +10,7 @@ from rehearsal.scenario import Rehearsal, synthesize_stack
 from tests.support.template_checks import cfn_lint_errors, templates_in
 from tests.support.values import GRANT, sample_accounts
 
-APP = "python3 -m rehearsal.apps.image_share"
+APP = "python3 -m examples.image_share_app"
 ACCOUNTS = sample_accounts(100)
 
 

@@ -1,4 +1,4 @@
-"""``report`` and ``repair`` on the scenario of tests/drift/support.py, run in-process against
+"""``report`` and ``repair`` on the scenario of tests/support/drift.py, run in-process against
 the local endpoint and the stand-in stacks."""
 
 from __future__ import annotations
