@@ -1,8 +1,4 @@
-"""AWS CDK constructs that share Amazon WorkSpaces custom images with other accounts.
-
-The constructs are loaded on first use (PEP 562), so that importing what needs no CDK (the
-``drift`` command, the Lambda package's ``contract``) does not start the CDK's Node runtime.
-"""
+"""AWS CDK constructs that share Amazon WorkSpaces custom images with other accounts."""
 
 from __future__ import annotations
 

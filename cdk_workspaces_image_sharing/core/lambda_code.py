@@ -1,9 +1,4 @@
-"""The Lambda code: one asset root holding the ``sharing_functions`` package and crhelper.
-
-Each function ships the package without the other function's sub-package. No bundling at
-synth: the folder already holds everything the functions import besides the boto3 the Lambda
-runtime provides (``scripts/vendor-crhelper`` refreshes crhelper).
-"""
+"""The Lambda code: one asset root holding the ``sharing_functions`` package and crhelper."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""What the constructs need to know of a stack, read once per stack.
-
-Every question to the CDK is a round trip to its Node process; a stack of hundreds of shares
-would otherwise ask the same ones hundreds of times.
-"""
+"""What the constructs need to know of a stack, read once per stack."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""Synth-time checks of literal share properties; unresolved tokens are left to the function.
-
-Messages name the construct path and the keyword argument the user passed, with the property
-it becomes: ``Stack/Share: shared_account_id (SharedAccountId) '1234' is not an AWS account
-ID: expected …``. From the value on they read as the deploy-time Reason does.
-"""
+"""Synth-time checks of literal share properties; unresolved tokens are left to the function."""
 
 from __future__ import annotations
 

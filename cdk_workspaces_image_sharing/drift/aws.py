@@ -1,10 +1,4 @@
-"""The AWS clients the drift command uses, and the one-line messages for the usual errors.
-
-Credentials, profile and Region come the standard AWS ways (``AWS_REGION`` before
-``AWS_DEFAULT_REGION``, as the AWS CLI v2 reads them); ``AWS_ENDPOINT_URL`` and
-``AWS_CA_BUNDLE`` are honoured by boto3 itself. Throttling is retried by botocore's standard
-mode, as the handler's calls are, with more attempts since nobody is waiting on a deadline.
-"""
+"""The AWS clients the drift command uses, and the one-line messages for the usual errors."""
 
 from __future__ import annotations
 
@@ -15,6 +9,9 @@ from typing import Any
 from cdk_workspaces_image_sharing.runtime.sharing_functions.aws_plumbing import (
     THROTTLING_CODES,
     ClientSettings,
+    CloudFormationClient,
+    DynamoDBClient,
+    WorkSpacesClient,
     error_code,
 )
 
@@ -46,9 +43,9 @@ class Clients:
     """The CloudFormation, WorkSpaces and DynamoDB (organization shares' ledgers) clients of one
     account and Region."""
 
-    cloudformation: Any
-    workspaces: Any
-    dynamodb: Any = None
+    cloudformation: CloudFormationClient
+    workspaces: WorkSpacesClient
+    dynamodb: DynamoDBClient
 
     @property
     def region(self) -> str:

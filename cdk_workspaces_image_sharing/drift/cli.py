@@ -1,12 +1,5 @@
 """``workspace-image-shares`` (also ``python -m cdk_workspaces_image_sharing``): see and repair
 the drift between the shares the stacks declare and what WorkSpaces lists.
-
-Exit codes: ``report`` 0 when every row is ``ok`` (or ``ignored``), 1 when any is not;
-``repair`` 0 when nothing it was asked to fix remains, 1 when something does; both 2 on an
-error, told in one line. ``main(argv)`` is also the function to call from Python.
-
-boto3 is imported only once a command runs (``aws.connect``), so that ``--help`` answers at
-once; nothing here imports the CDK.
 """
 
 from __future__ import annotations
@@ -132,10 +125,10 @@ class _Command:
         cloudformation = self.clients.cloudformation
         dynamodb = self.clients.dynamodb
         if self.options.all_stacks:
-            self.declared = read_all_stacks(cloudformation, self.progress, dynamodb)
+            self.declared = read_all_stacks(cloudformation, dynamodb, self.progress)
         else:
             self.declared = read_stacks(
-                cloudformation, self.options.stacks, self.progress, dynamodb
+                cloudformation, dynamodb, self.options.stacks, self.progress
             )
         images = {r.share.image_id for r in self.declared.resources if r.share is not None}
         listed = list_shares(self.clients.workspaces, images, self.progress)

@@ -1,8 +1,4 @@
-"""How a report and a repair are shown: a table for people, a JSON document for machines.
-
-The JSON shape (``SHAPE_VERSION``) is documented in docs/drift.md; add fields, never change or
-remove one without raising the version.
-"""
+"""How a report and a repair are shown: a table for people, a JSON document for machines."""
 
 from __future__ import annotations
 

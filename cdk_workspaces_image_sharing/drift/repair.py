@@ -1,9 +1,5 @@
 """``repair``: plan the changes that bring WorkSpaces back to what the stacks declare, and make
 them.
-
-It grants what is ``missing``. It revokes ``unmanaged`` shares only when asked to and only on a
-report of every stack (``--all-stacks``): a narrower report cannot know what other stacks
-declare. ``duplicate`` and ``not-a-share`` rows need a template change and are left alone.
 """
 
 from __future__ import annotations
@@ -11,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from cdk_workspaces_image_sharing.drift.aws import ACCESS_DENIED_CODES, REFUSED_CREDENTIALS_CODES
 from cdk_workspaces_image_sharing.drift.progress import ProgressCallback
 from cdk_workspaces_image_sharing.drift.report import Report, Row, State
 from cdk_workspaces_image_sharing.runtime.sharing_functions.aws_plumbing import (
     THROTTLING_CODES,
+    WorkSpacesClient,
     error_code,
 )
 
@@ -99,7 +95,9 @@ def make_plan(report: Report, *, revoke_unmanaged: bool = False) -> Plan:
 
 
 def apply(
-    workspaces: Any, actions: Iterable[Action], progress: ProgressCallback = lambda _: None
+    workspaces: WorkSpacesClient,
+    actions: Iterable[Action],
+    progress: ProgressCallback = lambda _: None,
 ) -> list[Outcome]:
     """Make each change. A refusal of one pair (e.g. an image that cannot be shared with that
     account) is that action's FAILED outcome; access denied, refused credentials and throttling

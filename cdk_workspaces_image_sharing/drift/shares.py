@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from cdk_workspaces_image_sharing.drift.progress import ProgressCallback
 from cdk_workspaces_image_sharing.runtime.sharing_functions.aws_plumbing import (
+    WorkSpacesClient,
     error_code,
     shared_accounts,
 )
@@ -23,7 +23,9 @@ class Listed:
 
 
 def list_shares(
-    workspaces: Any, image_ids: Iterable[str], progress: ProgressCallback = lambda _: None
+    workspaces: WorkSpacesClient,
+    image_ids: Iterable[str],
+    progress: ProgressCallback = lambda _: None,
 ) -> Listed:
     """What WorkSpaces lists for each image; an image that does not exist is noted, not raised."""
     from botocore.exceptions import ClientError

@@ -1,10 +1,4 @@
-"""The pairs the stacks declare: their live ``Custom::WorkspaceImagePermission`` resources.
-
-A share's physical ID names its pair (``<ImageId>/<SharedAccountId>``), so the live resources
-are read (ListStackResources, every page), not the templates: that is what CloudFormation will
-revoke on Delete. Resources in a ``DELETE_*`` state and stacks that are deleted are skipped;
-a resource with no physical ID yet names nothing and is skipped too.
-"""
+"""The pairs the stacks declare: their live ``Custom::WorkspaceImagePermission`` resources."""
 
 from __future__ import annotations
 
@@ -15,6 +9,8 @@ from typing import Any
 from cdk_workspaces_image_sharing.drift.aws import DriftError
 from cdk_workspaces_image_sharing.drift.progress import ProgressCallback
 from cdk_workspaces_image_sharing.runtime.sharing_functions.aws_plumbing import (
+    CloudFormationClient,
+    DynamoDBClient,
     error_code,
     live_resources,
     live_stacks,
@@ -77,7 +73,10 @@ def _is_missing_stack(error: BaseException) -> bool:
 
 
 def _share_resources(
-    cloudformation: Any, stack_name: str, stack_ref: str, dynamodb: Any
+    cloudformation: CloudFormationClient,
+    stack_name: str,
+    stack_ref: str,
+    dynamodb: DynamoDBClient,
 ) -> list[ShareResource]:
     """The pairs the live share resources of one stack declare, every page of
     ListStackResources read; an organization share's pairs come from its ledger."""
@@ -166,10 +165,10 @@ def _held(ledger: Any, image_id: str, configuration_id: str) -> list[str]:
 
 
 def read_stacks(
-    cloudformation: Any,
+    cloudformation: CloudFormationClient,
+    dynamodb: DynamoDBClient,
     names: Iterable[str],
     progress: ProgressCallback = lambda _: None,
-    dynamodb: Any = None,
 ) -> Declared:
     """The share resources of the stacks named; raises StackNotFound for one that is not."""
     from botocore.exceptions import ClientError
@@ -189,7 +188,9 @@ def read_stacks(
 
 
 def read_all_stacks(
-    cloudformation: Any, progress: ProgressCallback = lambda _: None, dynamodb: Any = None
+    cloudformation: CloudFormationClient,
+    dynamodb: DynamoDBClient,
+    progress: ProgressCallback = lambda _: None,
 ) -> Declared:
     """The share resources of every stack of the account and Region that holds one.
 

@@ -1,8 +1,5 @@
 """The one Lambda function per stack that answers every ``Custom::WorkspaceImageOrganizationShare``
 and runs their schedules, with its role, share ledger table and log group.
-
-Its own function, not the per-pair one: it reads Organizations, writes a DynamoDB table, paces
-its WorkSpaces calls and may run for up to 15 minutes.
 """
 
 from __future__ import annotations

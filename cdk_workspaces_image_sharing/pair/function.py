@@ -9,10 +9,11 @@ from cdk_workspaces_image_sharing.core.function_parts import python_function, sh
 from cdk_workspaces_image_sharing.core.lambda_code import LambdaFunctionCode
 from cdk_workspaces_image_sharing.core.stack_facts import StackFacts, stack_facts
 
-# A Create or Update makes one WorkSpaces call, which can take up to
-# workspaces_api.worst_case_call_seconds() (73 s) with retries, plus up to 30 s of AccessDenied
-# retries while IAM propagates; a Delete also reads the stack within a 60 s budget. crhelper
-# answers FAILED 0.5 s before this timeout if the calls take longer.
+# A Create or Update makes one WorkSpaces call (workspaces_api.CLIENT_SETTINGS'
+# worst_case_call_seconds(), retries included), after up to ACCESS_DENIED_RETRY_SECONDS of
+# AccessDenied retries while IAM propagates; a Delete also reads the stack within
+# stack_holders.READ_BUDGET_SECONDS. crhelper answers FAILED before this timeout if the calls
+# take longer (tests/functional/runtime/test_workspaces_api.py checks that they fit).
 FUNCTION_TIMEOUT = Duration.minutes(3)
 # If the function never answers at all (it crashed before crhelper started), CloudFormation
 # gives up after this instead of its default hour.

@@ -1,15 +1,6 @@
 """Bound how many shares CloudFormation runs at once, so WorkSpaces does not throttle a large
 stack into failure: every share in a stack is put in one of ``MAX_CONCURRENT_SHARES`` lanes,
 and each share depends on the one before it in its lane.
-
-A share's lane comes from a hash of what it shares (not its position), and shares are ordered
-in a lane by the same key: reordering declarations changes nothing, and removing a share only
-changes the DependsOn of the one after it (which CloudFormation applies without an Update).
-
-A stack with no more shares than lanes needs no chains: they are only made from the eleventh
-share on. Lanes never override the user's own ordering: a lane link that would close a
-dependency cycle (through DependsOn, ``node.add_dependency``, Ref, Fn::GetAtt or Fn::Sub, via
-any resource of the stack) is left out, and that share starts a new stretch of its lane.
 """
 
 from __future__ import annotations

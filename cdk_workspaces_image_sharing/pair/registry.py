@@ -1,11 +1,5 @@
 """The App-wide record of declared shares: refuses a pair declared twice and places each share in
 its stack's concurrency lane.
-
-Deleting either of two resources that declare one pair revokes the other's share, so a pair
-may be declared once per App and environment. Within a stack, pairs are compared by their
-synth-stable keys (a token counts by what it resolves to). Across stacks only literal pairs are
-compared (two stacks may name their parameters alike), and only between stacks whose account
-and Region may be the same: an account or Region unknown at synth matches every one.
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
 """The AWS plumbing the functions, the drift command and the stand-in share: client settings,
 error codes, an image's permissions and a stack's resources, every page read.
-
-Standard library at import, botocore when used. The clients' settings differ on purpose (a
-function answers within its Timeout; the drift command has nobody waiting): each caller names
-its own.
 """
 
 from __future__ import annotations
@@ -11,12 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+# The clients' types, for annotations: boto3-stubs' when type-checking (a development
+# dependency), Any at run time.
 if TYPE_CHECKING:
     from botocore.config import Config
-    from mypy_boto3_cloudformation import CloudFormationClient
-    from mypy_boto3_workspaces import WorkSpacesClient
+    from mypy_boto3_cloudformation import CloudFormationClient as CloudFormationClient
+    from mypy_boto3_dynamodb import DynamoDBClient as DynamoDBClient
+    from mypy_boto3_organizations import OrganizationsClient as OrganizationsClient
+    from mypy_boto3_workspaces import WorkSpacesClient as WorkSpacesClient
 else:
-    CloudFormationClient = WorkSpacesClient = Any
+    CloudFormationClient = DynamoDBClient = OrganizationsClient = WorkSpacesClient = Any
 
 # Codes botocore's standard mode retries as throttling: after the last attempt they are a
 # failure, never evidence about a share.

@@ -1,14 +1,5 @@
 """What every entry point needs to answer CloudFormation: crhelper's CfnResource answering each
 request exactly once, a guard for a failed start, and the stack's account.
-
-crhelper answers FAILED from a timer 0.5 s before the Timeout. Two gaps are closed here: the
-request goes on and would answer again if it finished in that last half second (two answers, of
-which CloudFormation may take either): only the first answer is sent; and the timer's answer to
-an Update or Delete would carry an empty PhysicalResourceId, which CloudFormation rejects: it
-carries the event's until the request sets another.
-
-Neither function uses crhelper's polling mode (each request finishes within the function's
-Timeout), so the polling clients crhelper would create are skipped.
 """
 
 from __future__ import annotations

@@ -1,8 +1,4 @@
-"""One image shared with one account: its properties' checks, and its physical ID.
-
-Standard library only: the construct package imports this module for its synth-time checks,
-so the messages a user sees at synth and at deploy time are the same.
-"""
+"""One image shared with one account: its properties' checks, and its physical ID."""
 
 from __future__ import annotations
 

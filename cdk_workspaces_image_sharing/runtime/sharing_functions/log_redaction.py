@@ -1,10 +1,4 @@
-"""Keep CloudFormation's ResponseURL out of every log line, at every level.
-
-The ResponseURL is a presigned S3 URL: whoever holds it can answer for the stack. crhelper logs
-it at DEBUG (the whole event, and "CFN response URL: …"), and whoever sets ``LOG_LEVEL=DEBUG``
-would ship it to CloudWatch Logs. Redaction happens where every record is made (the log record
-factory), so it holds whatever logger, handler or level the Lambda runtime or crhelper set up.
-"""
+"""Keep CloudFormation's ResponseURL out of every log line, at every level."""
 
 from __future__ import annotations
 

@@ -1,20 +1,4 @@
-"""Which other resource of a stack still holds a physical ID, read from CloudFormation.
-
-A share's physical ID names the pair (``<ImageId>/<SharedAccountId>``), not the resource, so
-two live resources can hold the same one for a while (a renamed construct, two shares that
-swap accounts, an account moved between constructs). CloudFormation then Deletes the old
-resource: that Delete must not revoke a pair another live resource still declares.
-
-Cost: one DescribeStacks per Delete. A stack being deleted (``DELETE_IN_PROGRESS``, or
-``ROLLBACK_IN_PROGRESS`` after a failed creation) loses every resource, so nothing is listed;
-such a stack never becomes live again (it can only be deleted), so the container remembers it
-and its later Deletes read nothing at all.
-Otherwise the stack's resources are listed with ListStackResources, every page (not
-DescribeStackResources, which stops at 100). In a cleanup phase no resource gains a physical
-ID, so one listing per stack operation is kept for the container's later Deletes; it is only
-trusted to say "nobody else holds it": a listing that names another holder is read afresh
-(that holder may have started its own Delete since).
-"""
+"""Which other resource of a stack still holds a physical ID, read from CloudFormation."""
 
 from __future__ import annotations
 
@@ -27,7 +11,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from .aws_plumbing import ClientSettings, live_resources, live_stacks
+from .aws_plumbing import ClientSettings, CloudFormationClient, live_resources, live_stacks
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +38,7 @@ _cached: _Listing | None = None
 _going_away: set[str] = set()
 
 
-def _describe_stack(client: Any, stack_id: str) -> dict[str, Any]:
+def _describe_stack(client: CloudFormationClient, stack_id: str) -> dict[str, Any]:
     stacks = client.describe_stacks(StackName=stack_id).get("Stacks", [])
     if not stacks:
         raise StackUnreadable(f"DescribeStacks returned no stack for {stack_id}")
@@ -62,7 +46,11 @@ def _describe_stack(client: Any, stack_id: str) -> dict[str, Any]:
 
 
 def _list(
-    client: Any, stack_id: str, operation: tuple[str, str, str], deadline: float, clock: Any
+    client: CloudFormationClient,
+    stack_id: str,
+    operation: tuple[str, str, str],
+    deadline: float,
+    clock: Any,
 ) -> _Listing:
     holders: dict[str, list[tuple[str, str]]] = {}
     request: dict[str, Any] = {"StackName": stack_id}
@@ -81,7 +69,7 @@ def _list(
         request["NextToken"] = page["NextToken"]
 
 
-def stack_status(client: Any, stack_id: str) -> str:
+def stack_status(client: CloudFormationClient, stack_id: str) -> str:
     """The stack's status now (DescribeStacks). Raises StackUnreadable when CloudFormation
     cannot be read."""
     try:
@@ -98,7 +86,7 @@ def _live_holder(listing: _Listing, physical_id: str, logical_id: str) -> str | 
 
 
 def other_live_holder(
-    client: Any,
+    client: CloudFormationClient,
     stack_id: str,
     logical_id: str,
     physical_id: str,
@@ -136,7 +124,7 @@ class OtherStacks:
     read once, on the first question (ListStacks, then ListStackResources of each), so a run
     with nothing to revoke reads nothing. Only resources of ``resource_type`` count."""
 
-    def __init__(self, client: Any, own_stack_id: str, resource_type: str) -> None:
+    def __init__(self, client: CloudFormationClient, own_stack_id: str, resource_type: str) -> None:
         self._client = client
         self._own = own_stack_id
         self._type = resource_type

@@ -1,53 +1,4 @@
-"""The active accounts under AWS Organizations roots and OUs, read fail-closed.
-
-``resolve_accounts`` lists the accounts of each given parent (an OU ``ou-…`` or the root
-``r-…``) with ListAccountsForParent and, with ``include_nested``, walks the OUs below with
-ListOrganizationalUnitsForParent, breadth-first, each OU once. Every list call is paged until
-``NextToken`` is absent: Organizations may answer with an empty page that still carries a
-``NextToken``, so an empty page never ends a listing (botocore's paginators page that way; a
-token repeated twice is a botocore ``PaginationError``, which fails the read rather than looping).
-
-Only active accounts count. Each account's ``State`` is read (ACTIVE, not PENDING_ACTIVATION,
-SUSPENDED, PENDING_CLOSURE or CLOSED), else its ``Status`` where an answer still carries it
-(Organizations retired ``Status`` on 2026-09-09). A runtime SDK older than boto3 1.40.27 does not
-model ``State`` and would drop it while parsing, so the function's session loads the
-Organizations model shipped in ``botocore_models/`` before the SDK's own
-(``session_with_shipped_models``). An account with neither field is a read failure. Inactive
-accounts are counted for the summary log, never returned.
-
-Fail closed: any error of an Organizations (or STS) call, after botocore's retries, is raised as
-``OrganizationsReadError``, so the caller revokes nothing on a partial view of the organization.
-Resolving to zero active accounts is not an error here: ``ResolvedAccounts.is_empty`` says so,
-and the caller decides.
-
-Endpoint: no Region is forced on the Organizations client. Organizations is a global service
-and botocore's endpoint rules send a call made from any Region of a partition to that
-partition's one endpoint, signed for its Region (aws: organizations.us-east-1.amazonaws.com;
-aws-cn: organizations.cn-northwest-1.amazonaws.com.cn; aws-us-gov:
-organizations.us-gov-west-1.amazonaws.com), in the Lambda runtime's SDK (botocore 1.34) as in
-current ones. Forcing ``us-east-1`` would break the other partitions. ``AWS_ENDPOINT_URL`` (the
-local tests) overrides the endpoint as it does for every client.
-
-IAM, from the Service Authorization Reference, "Actions, resources, and condition keys for AWS
-Organizations"
-(https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html):
-
-- ``organizations:ListAccountsForParent``, ``organizations:ListOrganizationalUnitsForParent``
-  (both called here) and ``organizations:ListChildren`` (not called): access level List;
-  resource types ``organizationalunit`` and ``root``, both optional (no asterisk). A statement
-  may therefore name the parents instead of ``*``:
-  ``arn:${Partition}:organizations::${MasterAccountId}:ou/o-${OrganizationId}/ou-${OuId}`` and
-  ``arn:${Partition}:organizations::${MasterAccountId}:root/o-${OrganizationId}/r-${RootId}``
-  (the management account and organization ID may be ``*`` when unknown at synth). With
-  ``include_nested`` the child OUs are only known at run time; an OU ID starts with its root's
-  ID part (``ou-<root part>-…``), so ``…:ou/o-*/ou-<root part>-*`` covers them.
-- ``organizations:ListParents`` (not called): resource types ``account`` and
-  ``organizationalunit``, both optional.
-- None of the calls made here needs ``Resource: "*"``. Actions without a resource type in the
-  reference, e.g. ``ListAccounts``, ``ListRoots``, ``DescribeOrganization``, are not called.
-- With a role to assume (``organizations_client``), the function's own role needs only
-  ``sts:AssumeRole`` on that role; the Organizations actions go in the assumed role's policy.
-"""
+"""The active accounts under AWS Organizations roots and OUs, read fail-closed."""
 
 from __future__ import annotations
 
@@ -57,14 +8,14 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..aws_plumbing import ClientSettings, error_code
+from ..aws_plumbing import ClientSettings, OrganizationsClient, error_code
 from ..contract import LIST_ACCOUNTS_FOR_PARENT, LIST_OUS_FOR_PARENT
 from .config import parent_id_problem
 
@@ -138,7 +89,9 @@ def _code(error: ClientError | BotoCoreError) -> str:
     return type(error).__name__  # no answer (timeout, refused connection) or bad paging
 
 
-def organizations_client(session: Any, role_arn: str | None, config: Config | None = None) -> Any:
+def organizations_client(
+    session: Any, role_arn: str | None, config: Config | None = None
+) -> OrganizationsClient:
     """An Organizations client of ``session`` (a ``boto3.Session``, or anything whose
     ``client(service_name, **kwargs)`` takes botocore's client arguments).
 
@@ -153,7 +106,7 @@ def organizations_client(session: Any, role_arn: str | None, config: Config | No
     """
     config = config or CLIENT_SETTINGS.config()
     if role_arn is None:
-        return session.client("organizations", config=config)
+        return cast(OrganizationsClient, session.client("organizations", config=config))
     try:
         credentials = session.client("sts", config=config).assume_role(
             RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME
@@ -162,12 +115,15 @@ def organizations_client(session: Any, role_arn: str | None, config: Config | No
         code = _code(error)
         hint = ASSUME_ROLE_DENIED_HINT if code in ASSUME_ROLE_DENIED else ""
         raise OrganizationsReadError(ASSUME_ROLE, role_arn, code, hint) from error
-    return session.client(
-        "organizations",
-        config=config,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
+    return cast(
+        OrganizationsClient,
+        session.client(
+            "organizations",
+            config=config,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        ),
     )
 
 
@@ -178,10 +134,10 @@ _LISTINGS = {
 }
 
 
-def _items(client: Any, operation: str, parent_id: str) -> Iterator[dict[str, Any]]:
+def _items(client: OrganizationsClient, operation: str, parent_id: str) -> Iterator[dict[str, Any]]:
     # botocore's paginator stops only when NextToken is absent, never on an empty page.
     name, key = _LISTINGS[operation]
-    pages = client.get_paginator(name).paginate(
+    pages = client.get_paginator(name).paginate(  # type: ignore[call-overload]
         ParentId=parent_id, PaginationConfig={"PageSize": PAGE_SIZE}
     )
     for page in pages:
@@ -198,7 +154,7 @@ def _is_active(account: dict[str, Any], parent_id: str) -> bool:
 
 
 def resolve_accounts(
-    client: Any, parent_ids: Sequence[str], include_nested: bool
+    client: OrganizationsClient, parent_ids: Sequence[str], include_nested: bool
 ) -> ResolvedAccounts:
     """The active accounts directly in each of ``parent_ids`` (OU or root IDs) and, when
     ``include_nested``, in every OU below them.

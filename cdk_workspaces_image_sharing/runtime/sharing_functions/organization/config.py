@@ -1,12 +1,4 @@
-"""One organization share's configuration: its properties, their checks, and its physical ID.
-
-Standard library only, like ``image_account_pair``: the constructs import it for their
-synth-time checks, so synth and deploy time say the same thing.
-
-Every property arrives from CloudFormation as a string or a list of strings. A scheduled run
-reads the properties its configuration's Create or Update stored in the ledger (rules deployed
-before that sent them, list properties joined with commas); both forms are read the same way.
-"""
+"""One organization share's configuration: its properties, their checks, and its physical ID."""
 
 from __future__ import annotations
 

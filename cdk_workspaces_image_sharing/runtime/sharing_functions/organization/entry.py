@@ -1,15 +1,5 @@
 """Lambda entry point of the organization sharing function: the custom resource
 ``Custom::WorkspaceImageOrganizationShare`` and its scheduled runs.
-
-Create and Update grant every active account of the configured organizational units (and the
-extra accounts) and never revoke; each configuration has its own physical ID, so CloudFormation's
-cleanup Delete of the old configuration releases what the new one does not want. Delete
-releases everything the configuration holds. A scheduled run (an EventBridge event carrying
-``OrganizationShareSync``) grants accounts that joined and revokes those that left or were
-suspended, at most ``MaxRevocationsPerRun`` a run. Every run logs one summary line and writes
-CloudWatch metrics (Embedded Metric Format). See ``sync``.
-
-Environment: ``LEDGER_TABLE`` (the share ledger's table name), ``LOG_LEVEL`` (default INFO).
 """
 
 from __future__ import annotations
@@ -26,6 +16,7 @@ from .. import (
     stack_holders,
     workspaces_api,
 )
+from ..aws_plumbing import CloudFormationClient, WorkSpacesClient
 from ..contract import (
     CONFIGURATION_ID_KEY,
     LEDGER_TABLE_ENV,
@@ -68,8 +59,9 @@ helper: CfnResource = cloudformation_answers.answering_once()
 
 _STARTUP = cloudformation_answers.Startup()
 _SESSION: Any = None
-_WORKSPACES: Any = None
-_CLOUDFORMATION: Any = None
+# Unset when they could not be made: every request then fails at _STARTUP.check().
+_WORKSPACES: WorkSpacesClient
+_CLOUDFORMATION: CloudFormationClient
 _LEDGER: ShareLedger | None = None
 try:
     _SESSION = accounts.session_with_shipped_models()

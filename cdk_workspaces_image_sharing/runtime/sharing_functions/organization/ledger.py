@@ -1,61 +1,4 @@
-"""What an organization share granted, kept in DynamoDB with conditional writes.
-
-Scheduled runs and CloudFormation events of the organization share can overlap, so every
-change to the ledger is a conditional write that fails rather than overwrite an update it did
-not read; a refused write is read again and retried (``MAX_ATTEMPTS`` times at most).
-
-Items (partition key ``pk``, sort key ``sk``, both strings):
-
-- Pair: ``pk = PAIR#<image_id>``, ``sk = <account_id>``. ``holders`` (a String Set, absent
-  when empty): the IDs of the configurations that want the pair (a configuration ID is the
-  organization share's physical ID, an opaque string). ``origin``: ``granted`` when this tool
-  shares it, or ``pre-existing`` when WorkSpaces already listed it when it was first wanted
-  (never revoked by this tool). ``version``: 1 when created, one more on every write; each
-  write is conditional on the version it read (an optimistic lock). ``phase``: absent while
-  held; ``revoking`` from the moment its last holder released a ``granted`` pair until the
-  revoke is done (the holder stays among ``holders``, so a run that stops in between leaves
-  the release to a retried Delete or the next run); ``revoked`` once done: a tombstone with no
-  holders, ``revoked_at`` (epoch seconds) and ``expires`` (the table's TTL attribute).
-- Configuration: ``pk = CONFIG#<configuration_id>``, ``sk = CONFIG``. ``state``: ``live`` or
-  ``deleted``; ``version``; ``requests``: the CloudFormation RequestIds that set the state, so
-  that a redelivered request never sets it back.
-- Deleted configuration: ``pk = DELETED``, ``sk = <configuration_id>``, written with its
-  ``deleted`` state and removed with its ``live`` state or once it holds nothing: what a run
-  reads to release pairs whose configurations CloudFormation gave up deleting.
-- Properties: ``pk = PROPS#<configuration_id>``, ``sk = <digest>``. ``properties``: a
-  resource's properties as a Create or Update received them (a JSON object), stored under
-  their SHA-256 digest, which the resource answers as an attribute and its schedule sends back.
-  Writing the same properties again (a redelivered event) writes the same item, so a scheduled
-  run reads exactly what the stack now declares, after an UPDATE_ROLLBACK too. Stacks deployed
-  before the configuration format 2 have none.
-
-Items written by earlier releases (pairs without ``phase``, configurations without
-``requests``) are read as held pairs and configurations no request has set yet.
-
-How a caller uses it:
-
-- Grant: note the time, read WorkSpaces' permissions, then ``want()``; if ``must_grant``,
-  grant, then check ``is_held()``: False means the last holder released the pair (this
-  configuration's Delete, or a later run that saw the account leave) while this grant was in
-  flight, so the caller revokes what it just granted. Intent is written before the grant: a
-  run that stops between the two leaves a ``granted`` pair that WorkSpaces does not list, and
-  the next ``want()`` of it says ``must_grant`` again. A ``want()`` that finds the pair
-  ``revoking``, or ``revoked`` after the caller's read of WorkSpaces, says ``must_grant``
-  whatever that read said: it may predate the revoke.
-- Revoke: ``release()``; if ``must_revoke``, revoke, then ``finish_revoke()``: False means the
-  pair was wanted again while the revoke was in flight, so the caller grants it back. When the
-  pair must stay shared for another reason (another resource declares it), ``forget()``.
-- CloudFormation events call ``mark_live()`` before their first ``want(scheduled=False)``; a
-  Delete calls ``mark_deleted()`` before it releases ``holdings()``. Every ``want()`` checks
-  in the same transaction that the configuration is live, so a run that overlaps the
-  Delete cannot add a holder after the Delete released the pair; a release of a deleted
-  configuration's pairs by another configuration's run checks that it is still deleted.
-
-A ``pre-existing`` pair that WorkSpaces no longer lists while a configuration wants it becomes
-``granted`` (the share that existed before is gone; the one the caller makes is this tool's).
-
-All reads are strongly consistent. The client is a low-level boto3 DynamoDB client.
-"""
+"""What an organization share granted, kept in DynamoDB with conditional writes."""
 
 from __future__ import annotations
 
@@ -70,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..aws_plumbing import ClientSettings
+from ..aws_plumbing import ClientSettings, DynamoDBClient
 from ..contract import LEDGER_EXPIRES_ATTRIBUTE, LEDGER_PARTITION_KEY, LEDGER_SORT_KEY
 
 logger = logging.getLogger(__name__)
@@ -288,7 +231,7 @@ class ShareLedger:
 
     def __init__(
         self,
-        client: Any,
+        client: DynamoDBClient,
         table_name: str,
         *,
         sleep: Callable[[float], None] = time.sleep,

@@ -1,10 +1,4 @@
-"""Pace WorkSpaces calls, and stop before the function's Timeout.
-
-WorkSpaces throttles image-permission calls at low rates. An organization share may change
-hundreds of shares in one run, so its calls are spaced ``interval`` seconds apart rather than
-left to botocore's throttling retries; and a run stops, with an error naming how far it got,
-while there is still time to answer CloudFormation.
-"""
+"""Pace WorkSpaces calls, and stop before the function's Timeout."""
 
 from __future__ import annotations
 

@@ -1,19 +1,5 @@
 """One run of an organization share: grant what the organization's accounts need, and release
 what a configuration no longer wants, revoking only what this tool granted.
-
-A run is one of: a CloudFormation Create or Update (grants only: an Update never does
-destructive work), a CloudFormation Delete (releases everything the configuration holds; not
-bounded), or a scheduled run (grants, then revokes what left the organizational units, at most
-``MaxRevocationsPerRun`` of them). Every run fails closed: if Organizations cannot be read, or
-resolves to no active account, nothing is granted or revoked.
-
-What a configuration holds is kept in the share ledger (``ledger``), written with
-conditional writes, so overlapping runs do not lose each other's updates. A share that existed
-before this tool first wanted it is recorded as pre-existing and never revoked; a pair another
-live resource of the stack declares (a ``WorkspaceImagePermission``) is never revoked either.
-A release stays recorded until its revoke is done, so a run that stops part way leaves its
-work to the next; every scheduled run and Delete also releases what configurations that
-CloudFormation deleted, or gave up deleting, still hold.
 """
 
 from __future__ import annotations
@@ -26,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import workspaces_api
-from ..aws_plumbing import shared_accounts
+from ..aws_plumbing import WorkSpacesClient, shared_accounts
 from ..image_account_pair import ImageAccountPair
 from . import accounts
 from .config import (
@@ -139,7 +125,7 @@ class Services:
     """The clients and helpers a run uses."""
 
     organizations: Callable[[], Any]  # makes the client (assuming a role may fail)
-    workspaces: Any
+    workspaces: WorkSpacesClient
     ledger: ShareLedger
     pacer: Pacer
     held_elsewhere: HeldElsewhere

@@ -1,14 +1,4 @@
-"""Lambda entry point: the custom resource ``Custom::WorkspaceImagePermission``.
-
-Create shares ``ImageId`` with ``SharedAccountId``; Update shares with the new pair and leaves
-the old one to CloudFormation's cleanup Delete; Delete revokes the pair its physical ID names,
-unless another live resource of the stack holds the same pair. The physical ID is
-``"<ImageId>/<SharedAccountId>"``. Every request is safe to receive twice (Lambda delivers
-asynchronous events at least once).
-
-Environment: ``LOG_LEVEL`` (default ``INFO``); ``AWS_CA_BUNDLE`` is also used to check the
-response URL's certificate (unset in Lambda: the system store is used).
-"""
+"""Lambda entry point: the custom resource ``Custom::WorkspaceImagePermission``."""
 
 from __future__ import annotations
 
@@ -24,6 +14,7 @@ from .. import (
     stack_holders,
     workspaces_api,
 )
+from ..aws_plumbing import CloudFormationClient, WorkSpacesClient
 from ..image_account_pair import ImageAccountPair
 
 logger = logging.getLogger(__name__)
@@ -35,8 +26,9 @@ helper: CfnResource = cloudformation_answers.answering_once()
 
 # Made once per container, during Lambda's init phase, and reused by every invocation.
 _STARTUP = cloudformation_answers.Startup()
-_WORKSPACES: Any = None
-_CLOUDFORMATION: Any = None
+# Unset when they could not be made: every request then fails at _STARTUP.check().
+_WORKSPACES: WorkSpacesClient
+_CLOUDFORMATION: CloudFormationClient
 try:
     _WORKSPACES = boto3.client("workspaces", config=workspaces_api.CLIENT_SETTINGS.config())
     _CLOUDFORMATION = boto3.client("cloudformation", config=stack_holders.CLIENT_SETTINGS.config())
