@@ -103,7 +103,7 @@ class OrganizationSharingFunction(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            # The tombstones of revoked pairs expire (share_ledger).
+            # The tombstones of revoked pairs expire (the ledger module).
             time_to_live_attribute=LEDGER_EXPIRES_ATTRIBUTE,
             # The ledger outlives nothing it records: every share it holds is released by the
             # resources' Deletes, which run before the table is deleted.

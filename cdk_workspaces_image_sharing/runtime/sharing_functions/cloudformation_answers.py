@@ -39,7 +39,7 @@ _CrhelperResource: Any = CfnResource
 
 class _AnswerOnce(_CrhelperResource):  # type: ignore[misc]
     """CfnResource that sends only its first answer, and whose timer answer carries the
-    event's physical ID (see the module docstring)."""
+    event's physical ID (see docs/design.md)."""
 
     def _crhelper_init(self, event: dict[str, Any], context: Any) -> bool:
         self._answered = threading.Lock()

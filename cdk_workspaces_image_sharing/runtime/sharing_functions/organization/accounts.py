@@ -100,7 +100,7 @@ def organizations_client(
     DurationSeconds left at its default hour, longer than any invocation) and the client uses
     those temporary credentials: make a new client per invocation rather than keeping it in the
     container. ``config`` defaults to ``CLIENT_SETTINGS``, used for STS too. No Region is
-    forced (see the module docstring).
+    forced (see docs/design.md).
 
     Raises ``OrganizationsReadError`` when the role cannot be assumed.
     """

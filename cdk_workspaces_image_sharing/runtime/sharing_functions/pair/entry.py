@@ -83,7 +83,7 @@ def create(event: dict[str, Any], _context: Any) -> str:
 
 @helper.update
 def update(event: dict[str, Any], _context: Any) -> str:
-    """Share the new pair if it changed; never revoke here (see module docstring)."""
+    """Share the new pair if it changed; never revoke here (see docs/design.md)."""
     _start_request(event)
     share = ImageAccountPair.from_properties(event["ResourceProperties"], _owner_account(event))
     if share.physical_id == event.get("PhysicalResourceId"):
