@@ -34,16 +34,3 @@ class LambdaFunctionCode(StrEnum):
         return lambda_.Code.from_asset(
             str(RUNTIME_DIR), exclude=[*_NOT_SHIPPED, *others], ignore_mode=IgnoreMode.DOCKER
         )
-
-    def shipped_modules(self) -> list[str]:
-        """The package's modules this function's asset holds, as Lambda imports them
-        (``sharing_functions.pair.entry``, …)."""
-        others = {other.value for other in LambdaFunctionCode if other is not self}
-        package_dir = RUNTIME_DIR / PACKAGE
-        names = []
-        for module in sorted(package_dir.rglob("*.py")):
-            parts = module.relative_to(RUNTIME_DIR).with_suffix("").parts
-            if parts[1:2] and parts[1] in others:
-                continue
-            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
-        return names

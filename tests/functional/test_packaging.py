@@ -8,7 +8,8 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from cdk_workspaces_image_sharing.core.lambda_code import LambdaFunctionCode
+from cdk_workspaces_image_sharing.core.lambda_code import RUNTIME_DIR
+from tests.support.lambda_assets import package_modules
 from tests.support.user_install import UserInstall
 
 SYNTH_ONE_SHARE = """
@@ -26,11 +27,7 @@ app.synth()
 def test_wheel_ships_the_handler_and_type_marker(user_install: UserInstall) -> None:
     names = set(zipfile.ZipFile(user_install.wheel).namelist())
     package = "cdk_workspaces_image_sharing"
-    shipped = {
-        f"runtime/{module.replace('.', '/')}.py"
-        for code in LambdaFunctionCode
-        for module in code.shipped_modules()
-    }
+    shipped = {f"runtime/{module.replace('.', '/')}.py" for module in package_modules(RUNTIME_DIR)}
     assert {f"runtime/{p}" for p in ("crhelper/__init__.py", "crhelper/resource_helper.py")} < {
         name.removeprefix(f"{package}/") for name in names
     }

@@ -25,6 +25,7 @@ from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
 )
 from examples import organization_share_app
 from rehearsal.iam_check import is_allowed
+from tests.support.lambda_assets import package_modules, shipped_modules
 from tests.support.template_checks import (
     add_nag,
     cfn_lint_errors,
@@ -288,11 +289,7 @@ def test_each_function_ships_only_its_own_modules(tmp_path: Path) -> None:
         (LambdaFunctionCode.PAIR, pair),
         (LambdaFunctionCode.ORGANIZATION, organization),
     ):
-        modules = {
-            ".".join(p.relative_to(asset).with_suffix("").parts).removesuffix(".__init__")
-            for p in (asset / "sharing_functions").rglob("*.py")
-        }
-        assert modules == set(code.shipped_modules())
+        assert package_modules(asset) == shipped_modules(code)
     assert not (pair / "sharing_functions" / "organization").exists()
     assert not (organization / "sharing_functions" / "pair").exists()
     # The Organizations model, with botocore's licence, travels with its function only.

@@ -20,6 +20,7 @@ from cdk_workspaces_image_sharing.core.lambda_code import LambdaFunctionCode
 from cdk_workspaces_image_sharing.pair.function import SERVICE_TIMEOUT
 from rehearsal.iam_check import is_allowed
 from tests.support.apps import SynthesizedStack
+from tests.support.lambda_assets import package_modules, shipped_modules
 from tests.support.template_checks import resolved_policy
 from tests.support.values import IMAGE_A, IMAGE_B, SHARES
 
@@ -140,12 +141,8 @@ def test_asset_holds_the_pair_functions_code_and_crhelper_but_not_boto3(
     function = next(iter(three_shares.template.find_resources("AWS::Lambda::Function").values()))
     asset = Path(three_shares.assembly_dir) / function["Metadata"]["aws:asset:path"]
     assert {p.name for p in asset.iterdir()} == {"sharing_functions", "crhelper"}
-    modules = {
-        ".".join(p.relative_to(asset).with_suffix("").parts).removesuffix(".__init__")
-        for p in (asset / "sharing_functions").rglob("*.py")
-    }
     # The organization function's sub-package is in its own function's asset only.
-    assert modules == set(LambdaFunctionCode.PAIR.shipped_modules())
+    assert package_modules(asset) == shipped_modules(LambdaFunctionCode.PAIR)
     assert not (asset / "sharing_functions" / "organization").exists()
     assert (asset / "crhelper" / "resource_helper.py").is_file()
     assert (asset / "crhelper" / "LICENSE").is_file()
