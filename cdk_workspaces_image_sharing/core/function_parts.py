@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from cdk_workspaces_image_sharing.core.arns import every_image_arn
-from cdk_workspaces_image_sharing.core.lambda_code import LambdaFunctionCode
+from cdk_workspaces_image_sharing.core.lambda_code import LAMBDA_RUNTIME, LambdaFunctionCode
 from cdk_workspaces_image_sharing.core.nag import acknowledge, finding_resource
 from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
     CLOUDFORMATION_OPERATIONS,
@@ -118,7 +118,7 @@ def python_function(
         scope,
         "Function",
         description=description,
-        runtime=lambda_.Runtime.PYTHON_3_13,
+        runtime=LAMBDA_RUNTIME,
         architecture=lambda_.Architecture.ARM_64,
         handler=code.handler,
         code=code.asset(),

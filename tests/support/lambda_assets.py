@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cdk_workspaces_image_sharing.core.lambda_code import PACKAGE, RUNTIME_DIR, LambdaFunctionCode
+from cdk_workspaces_image_sharing.core.lambda_code import (
+    BYTECODE_TAG,
+    PACKAGE,
+    RUNTIME_DIR,
+    LambdaFunctionCode,
+)
 
 
 def package_modules(root: Path) -> set[str]:
@@ -25,4 +30,18 @@ def shipped_modules(code: LambdaFunctionCode) -> set[str]:
         module
         for module in package_modules(RUNTIME_DIR)
         if not any(module == other or module.startswith(f"{other}.") for other in others)
+    }
+
+
+def bytecode_files(root: Path) -> set[str]:
+    """Every ``.pyc`` under ``root``, relative to it."""
+    return {str(path.relative_to(root)) for path in root.rglob("*.pyc")}
+
+
+def runtime_bytecode_for(root: Path) -> set[str]:
+    """The bytecode ``root`` should hold: one runtime ``.pyc`` for each of its modules, where
+    Python 3.13 looks for it (``__pycache__/<module>.cpython-313.pyc``)."""
+    return {
+        str(module.parent.relative_to(root) / "__pycache__" / f"{module.stem}.{BYTECODE_TAG}.pyc")
+        for module in root.rglob("*.py")
     }

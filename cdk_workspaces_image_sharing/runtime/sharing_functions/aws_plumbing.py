@@ -4,8 +4,10 @@ error codes, an image's permissions and a stack's resources, every page read.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 # The clients' types, for annotations: boto3-stubs' when type-checking (a development
 # dependency), Any at run time.
@@ -88,6 +90,30 @@ class ClientSettings:
         )
         per_attempt = self.connect_timeout_seconds + self.read_timeout_seconds
         return float(self.max_attempts * per_attempt + waits)
+
+
+_Client = TypeVar("_Client")
+
+
+class _MadeOnFirstUse:
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._make()
+        return getattr(self._client, name)
+
+
+def made_on_first_use(make: Callable[[], _Client]) -> _Client:
+    """A client that ``make`` creates on its first use (its first attribute read) rather
+    than now, and that is reused after: for a client only some events need, so that the
+    cold start of the others does not pay for it. A failure to create it is raised at that
+    use, to the caller that needed it."""
+    return cast(_Client, _MadeOnFirstUse(make))
 
 
 def error_code(error: BaseException, default: str = "") -> str:

@@ -25,7 +25,12 @@ from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import (
 )
 from examples import organization_share_app
 from rehearsal.iam_check import is_allowed
-from tests.support.lambda_assets import package_modules, shipped_modules
+from tests.support.lambda_assets import (
+    bytecode_files,
+    package_modules,
+    runtime_bytecode_for,
+    shipped_modules,
+)
 from tests.support.template_checks import (
     add_nag,
     cfn_lint_errors,
@@ -290,6 +295,7 @@ def test_each_function_ships_only_its_own_modules(tmp_path: Path) -> None:
         (LambdaFunctionCode.ORGANIZATION, organization),
     ):
         assert package_modules(asset) == shipped_modules(code)
+        assert bytecode_files(asset) == runtime_bytecode_for(asset)
     assert not (pair / "sharing_functions" / "organization").exists()
     assert not (organization / "sharing_functions" / "pair").exists()
     # The Organizations model, with botocore's licence, travels with its function only.

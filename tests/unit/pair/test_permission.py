@@ -20,7 +20,12 @@ from cdk_workspaces_image_sharing.core.lambda_code import LambdaFunctionCode
 from cdk_workspaces_image_sharing.pair.function import SERVICE_TIMEOUT
 from rehearsal.iam_check import is_allowed
 from tests.support.apps import SynthesizedStack
-from tests.support.lambda_assets import package_modules, shipped_modules
+from tests.support.lambda_assets import (
+    bytecode_files,
+    package_modules,
+    runtime_bytecode_for,
+    shipped_modules,
+)
 from tests.support.template_checks import resolved_policy
 from tests.support.values import IMAGE_A, IMAGE_B, SHARES
 
@@ -146,7 +151,9 @@ def test_asset_holds_the_pair_functions_code_and_crhelper_but_not_boto3(
     assert not (asset / "sharing_functions" / "organization").exists()
     assert (asset / "crhelper" / "resource_helper.py").is_file()
     assert (asset / "crhelper" / "LICENSE").is_file()
-    assert not list(asset.rglob("*.pyc")) and not list(asset.rglob("__pycache__"))
+    # Exactly the runtime's bytecode of each module (scripts/compile-runtime), nothing a local
+    # run leaves behind.
+    assert bytecode_files(asset) == runtime_bytecode_for(asset)
     assert not list(asset.rglob("*.pyi"))
 
 
@@ -236,7 +243,7 @@ def test_asset_holds_only_modules_and_crhelpers_licence(three_shares: Synthesize
     function = next(iter(three_shares.template.find_resources("AWS::Lambda::Function").values()))
     asset = Path(three_shares.assembly_dir) / function["Metadata"]["aws:asset:path"]
     files = [p.relative_to(asset) for p in asset.rglob("*") if p.is_file()]
-    others = {str(p) for p in files if p.suffix != ".py"}
+    others = {str(p) for p in files if p.suffix not in (".py", ".pyc")}
     assert files and others == {"crhelper/LICENSE", "crhelper/NOTICE"}, files
 
 

@@ -16,7 +16,7 @@ from .. import (
     stack_holders,
     workspaces_api,
 )
-from ..aws_plumbing import CloudFormationClient, WorkSpacesClient
+from ..aws_plumbing import CloudFormationClient, WorkSpacesClient, made_on_first_use
 from ..contract import (
     CONFIGURATION_ID_KEY,
     LEDGER_TABLE_ENV,
@@ -61,20 +61,20 @@ _STARTUP = cloudformation_answers.Startup()
 _SESSION: Any = None
 # Unset when they could not be made: every request then fails at _STARTUP.check().
 _WORKSPACES: WorkSpacesClient
-_CLOUDFORMATION: CloudFormationClient
 _LEDGER: ShareLedger | None = None
 try:
     _SESSION = accounts.session_with_shipped_models()
     _WORKSPACES = _SESSION.client("workspaces", config=workspaces_api.CLIENT_SETTINGS.config())
-    _CLOUDFORMATION = _SESSION.client(
-        "cloudformation", config=stack_holders.CLIENT_SETTINGS.config()
-    )
     _LEDGER = ShareLedger(
         _SESSION.client("dynamodb", config=ledger.CLIENT_SETTINGS.config()),
         os.environ[LEDGER_TABLE_ENV],
     )
 except Exception as init_error:
     _STARTUP.failed(init_error)
+# Only an Update and a revoke read CloudFormation: made then, not in every cold start.
+_CLOUDFORMATION: CloudFormationClient = made_on_first_use(
+    lambda: _SESSION.client("cloudformation", config=stack_holders.CLIENT_SETTINGS.config())
+)
 
 
 def _services(stack_id: str, logical_id: str, role_arn: str | None, context: Any) -> Services:

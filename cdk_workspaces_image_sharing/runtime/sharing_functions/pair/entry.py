@@ -14,7 +14,7 @@ from .. import (
     stack_holders,
     workspaces_api,
 )
-from ..aws_plumbing import CloudFormationClient, WorkSpacesClient
+from ..aws_plumbing import CloudFormationClient, WorkSpacesClient, made_on_first_use
 from ..image_account_pair import ImageAccountPair
 
 logger = logging.getLogger(__name__)
@@ -26,14 +26,16 @@ helper: CfnResource = cloudformation_answers.answering_once()
 
 # Made once per container, during Lambda's init phase, and reused by every invocation.
 _STARTUP = cloudformation_answers.Startup()
-# Unset when they could not be made: every request then fails at _STARTUP.check().
+# Unset when it could not be made: every request then fails at _STARTUP.check().
 _WORKSPACES: WorkSpacesClient
-_CLOUDFORMATION: CloudFormationClient
 try:
     _WORKSPACES = boto3.client("workspaces", config=workspaces_api.CLIENT_SETTINGS.config())
-    _CLOUDFORMATION = boto3.client("cloudformation", config=stack_holders.CLIENT_SETTINGS.config())
 except Exception as init_error:
     _STARTUP.failed(init_error)
+# Only a Delete reads the stack: made then, not in every cold start.
+_CLOUDFORMATION: CloudFormationClient = made_on_first_use(
+    lambda: boto3.client("cloudformation", config=stack_holders.CLIENT_SETTINGS.config())
+)
 
 
 def _owner_account(event: dict[str, Any]) -> str:

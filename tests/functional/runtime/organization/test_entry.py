@@ -19,6 +19,7 @@ from rehearsal.faults import Fault
 from rehearsal.lambda_context import LambdaContext
 from rehearsal.lambda_python import lambda_python, sdk_site_packages
 from rehearsal.local_aws import LocalAws
+from tests.support.clients_made import record_clients
 from tests.support.ledger import table_items
 from tests.support.organization_function import (
     FUNCTION_TIMEOUT_SECONDS,
@@ -160,6 +161,26 @@ def test_an_update_only_grants_and_its_cleanup_releases_what_the_new_one_drops(
     cleanup = function.send("Delete", old, physical_id=created.physical_id)
     assert cleanup.status == "SUCCESS"
     assert function.shared() == sample.active_accounts(["Team"], True) - {dropped}
+
+
+def test_a_create_makes_no_cloudformation_client_and_an_update_does(
+    aws: LocalAws, image_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cold start makes what every run needs (WorkSpaces, the ledger's DynamoDB); the
+    Organizations client when accounts are listed, CloudFormation's when a run reads a stack
+    (an Update tells whether it is rolling back)."""
+    sample = build_sample_organization(aws.client("organizations"), SMALL)
+    made = record_clients(monkeypatch)
+    with organization_function(aws, image_id) as function:
+        old = props(function, [sample.ou_ids["Team"]])
+        created = function.send("Create", old)
+        assert created.status == "SUCCESS", created.reason
+        assert made == ["workspaces", "dynamodb", "organizations"]
+        assert function.shared() == sample.active_accounts(["Team"], True)
+        new = props(function, [sample.ou_ids["Team"]], MaxRevocationsPerRun="5")
+        updated = function.send("Update", new, physical_id=created.physical_id, old_properties=old)
+    assert updated.status == "SUCCESS", updated.reason
+    assert made[3:] == ["cloudformation", "organizations"]
 
 
 def test_a_failed_creates_id_and_bad_properties(

@@ -16,6 +16,7 @@ from rehearsal.faults import RESPONSE_URL, Fault
 from rehearsal.lambda_context import LambdaContext
 from rehearsal.lambda_runtime import handler_in_process
 from rehearsal.local_aws import ACCOUNT_ID, LocalAws
+from tests.support.clients_made import record_clients
 from tests.support.handler_runs import Invoke
 from tests.support.stacks import HandSetStack
 from tests.support.values import DESCRIBE, FUNCTION_TIMEOUT_SECONDS, GRANT
@@ -55,6 +56,28 @@ def test_create_shares_with_exactly_one_call(
     assert response.data == {"ImageId": image_id, "SharedAccountId": FIRST}
     assert aws.faults.calls[GRANT] == 1 and aws.faults.calls[DESCRIBE] == 0
     assert aws.shared_accounts(image_id) == {FIRST}
+
+
+def test_only_a_delete_makes_a_cloudformation_client(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cold start makes what every event needs (WorkSpaces); the stack is read only by a
+    Delete, which makes its client then."""
+    made = record_clients(monkeypatch)
+    with handler_in_process(aws.environment) as modules:
+        entry = modules["pair.entry"]
+        assert made == ["workspaces"]
+        context = LambdaContext(FUNCTION_TIMEOUT_SECONDS)
+        create = cloudformation.event("Create", "Share", props(image_id, FIRST))
+        entry.handler(create, context)
+        physical_id = cloudformation.response(create).physical_id
+        assert made == ["workspaces"] and aws.shared_accounts(image_id) == {FIRST}
+        delete = delete_event(cloudformation, image_id, FIRST, physical_id)
+        entry.handler(delete, context)
+        entry.handler(delete_event(cloudformation, image_id, FIRST, physical_id), context)
+    assert cloudformation.response(delete).status == "SUCCESS"
+    assert made == ["workspaces", "cloudformation"]  # one client, for both Deletes
+    assert aws.shared_accounts(image_id) == set()
 
 
 def test_repeated_create_is_harmless(
