@@ -24,7 +24,7 @@ def _pair_asset(outdir: Path) -> Path:
     (function,) = [
         r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
     ]
-    return outdir / function["Metadata"]["aws:asset:path"]
+    return outdir / str(function["Metadata"]["aws:asset:path"])
 
 
 @pytest.fixture
