@@ -1,4 +1,4 @@
-"""Integration test for a real account, run by integ-runner (see README, "Real accounts").
+"""Integration test for a real account, run by integ-runner (CONTRIBUTING.md, "Real accounts").
 
 Deploys a share of ``INTEG_IMAGE_ID`` with ``INTEG_SHARED_ACCOUNT_ID``, asserts with an
 AwsApiCall that DescribeWorkspaceImagePermissions lists the account, then destroys the stack
@@ -24,7 +24,11 @@ def build(app: cdk.App) -> integ.IntegTest:
     account_id = os.environ.get("INTEG_SHARED_ACCOUNT_ID", PLACEHOLDER_ACCOUNT_ID)
     stack = cdk.Stack(app, "WorkspaceImagePermissionInteg")
     WorkspaceImagePermission(stack, "Share", image_id=image_id, shared_account_id=account_id)
-    test = integ.IntegTest(app, "WorkspaceImagePermissionTest", test_cases=[stack])
+    # diff_assets: the functions' code is what the test deploys, so a change to it changes the
+    # snapshot, and the copy in the snapshot is always the current one.
+    test = integ.IntegTest(
+        app, "WorkspaceImagePermissionTest", test_cases=[stack], diff_assets=True
+    )
     described = test.assertions.aws_api_call(
         "WorkSpaces", "describeWorkspaceImagePermissions", {"ImageId": image_id}
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import pytest
 from cdk_nag import AwsSolutionsChecks
 
 CFN_LINT_ERROR_BIT = 2  # cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 info
@@ -33,13 +34,23 @@ def templates_in(outdir: Path) -> list[Path]:
     return sorted(outdir.rglob("*.template.json"))
 
 
+# cdk-nag 3 is a validation plugin of the CDK's Validations API; the declared floor of
+# aws-cdk-lib (scripts/floor) predates both, so there the templates are checked without it.
+NAG_RUNS = hasattr(cdk, "Validations")
+
+
 def add_nag(app: cdk.App) -> None:
-    """Run cdk-nag's AwsSolutions pack when ``app`` synthesizes (synth fails on a finding)."""
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    """Run cdk-nag's AwsSolutions pack when ``app`` synthesizes (synth fails on a finding),
+    where the CDK has the Validations API."""
+    if NAG_RUNS:
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
 
 
 def nag_report(outdir: Path) -> dict[str, Any]:
-    """The AwsSolutions plugin's report written by a synth with ``add_nag``."""
+    """The AwsSolutions plugin's report written by a synth with ``add_nag``; the test is
+    skipped where the CDK has no Validations API (its other checks have run by then)."""
+    if not NAG_RUNS:
+        pytest.skip("cdk-nag 3 needs the CDK's Validations API, newer than this aws-cdk-lib")
     report = json.loads((outdir / "validation-report.json").read_text())
     (plugin,) = [p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
     return dict(plugin)

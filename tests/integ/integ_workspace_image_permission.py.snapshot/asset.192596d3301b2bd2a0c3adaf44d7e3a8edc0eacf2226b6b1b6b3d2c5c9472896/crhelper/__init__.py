@@ -1,0 +1,1 @@
+from crhelper.resource_helper import CfnResource, SUCCESS, FAILED

@@ -1,0 +1,1 @@
+"""The code of the two sharing functions: standard library, boto3, crhelper and itself only."""

@@ -1,0 +1,1 @@
+"""The per-pair sharing function (``Custom::WorkspaceImagePermission``); ``entry.handler``."""
