@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    __version__: str
     from cdk_workspaces_image_sharing.organization.reader_role import (
         WorkspaceImageOrganizationReaderRole,
     )
@@ -23,6 +25,8 @@ _EXPORTS = {
     "WorkspaceImageOrganizationShare": ("cdk_workspaces_image_sharing.organization.share"),
     "WorkspaceImageOrganizationReaderRole": "cdk_workspaces_image_sharing.organization.reader_role",
 }
+# The installed distribution's version (pyproject.toml's), read on first use.
+_DISTRIBUTION = "cdk-workspaces-image-sharing"
 __all__ = [
     "MAX_CONCURRENT_SHARES",
     "WorkspaceImageOrganizationReaderRole",
@@ -33,6 +37,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        return importlib.metadata.version(_DISTRIBUTION)
     if name in _EXPORTS:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
         globals()[name] = value

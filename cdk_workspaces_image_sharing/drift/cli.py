@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from cdk_workspaces_image_sharing import __version__
 from cdk_workspaces_image_sharing.drift import output
 from cdk_workspaces_image_sharing.drift.aws import DriftError, connect, explain
 from cdk_workspaces_image_sharing.drift.progress import ProgressLine
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with what Amazon WorkSpaces lists, and repair the difference.",
         epilog="Exit codes: 0 in sync (report) or repaired (repair); 1 drift left; 2 error.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
         "report",
