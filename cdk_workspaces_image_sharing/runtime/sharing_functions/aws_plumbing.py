@@ -95,6 +95,11 @@ class ClientSettings:
 _Client = TypeVar("_Client")
 
 
+class ClientUnavailable(RuntimeError):
+    """A client made on first use could not be made. Not a botocore error: callers that treat
+    a failed read as an answer (a stack that cannot be read) do not take it for one."""
+
+
 class _MadeOnFirstUse:
     def __init__(self, make: Callable[[], Any]) -> None:
         self._make = make
@@ -104,15 +109,18 @@ class _MadeOnFirstUse:
     def __getattr__(self, name: str) -> Any:
         with self._lock:
             if self._client is None:
-                self._client = self._make()
+                try:
+                    self._client = self._make()
+                except Exception as error:
+                    raise ClientUnavailable(f"could not make a client: {error}") from error
         return getattr(self._client, name)
 
 
 def made_on_first_use(make: Callable[[], _Client]) -> _Client:
     """A client that ``make`` creates on its first use (its first attribute read) rather
     than now, and that is reused after: for a client only some events need, so that the
-    cold start of the others does not pay for it. A failure to create it is raised at that
-    use, to the caller that needed it."""
+    cold start of the others does not pay for it. A failure to create it raises
+    ClientUnavailable at that use (and the next use tries again)."""
     return cast(_Client, _MadeOnFirstUse(make))
 
 

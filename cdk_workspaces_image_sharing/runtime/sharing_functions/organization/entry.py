@@ -16,7 +16,12 @@ from .. import (
     stack_holders,
     workspaces_api,
 )
-from ..aws_plumbing import CloudFormationClient, WorkSpacesClient, made_on_first_use
+from ..aws_plumbing import (
+    ClientUnavailable,
+    CloudFormationClient,
+    WorkSpacesClient,
+    made_on_first_use,
+)
 from ..contract import (
     CONFIGURATION_ID_KEY,
     LEDGER_TABLE_ENV,
@@ -169,7 +174,7 @@ def _rolling_back(stack_id: str, configuration_id: str) -> bool:
     it could not grant)."""
     try:
         return stack_holders.stack_status(_CLOUDFORMATION, stack_id) == UPDATE_ROLLING_BACK
-    except stack_holders.StackUnreadable as error:
+    except (stack_holders.StackUnreadable, ClientUnavailable) as error:
         assert _LEDGER is not None
         live = _LEDGER.is_live(configuration_id)
         logger.warning(

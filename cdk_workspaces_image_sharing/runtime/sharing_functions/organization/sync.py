@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import workspaces_api
-from ..aws_plumbing import WorkSpacesClient, shared_accounts
+from ..aws_plumbing import ClientUnavailable, WorkSpacesClient, shared_accounts
 from ..image_account_pair import ImageAccountPair
 from . import accounts
 from .config import (
@@ -387,6 +387,8 @@ def _release(
         return
     try:
         holder = services.held_elsewhere(pair.physical_id)
+    except ClientUnavailable:
+        raise  # no answer about the stack at all: the pair stays revoking, for a retry
     except Exception as error:  # stack_holders.StackUnreadable
         if scheduled:  # a scheduled run fails closed; a Delete revokes (see stack_holders)
             summary.fail(f"kept {pair.physical_id}: the stack could not be read ({error})")

@@ -8,7 +8,9 @@ from types import ModuleType
 from typing import Any
 
 import aws_cdk as cdk
+import boto3.session
 import pytest
+from botocore.exceptions import NoRegionError
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission
 from rehearsal.cloudformation import CloudFormation
@@ -78,6 +80,32 @@ def test_only_a_delete_makes_a_cloudformation_client(
     assert cloudformation.response(delete).status == "SUCCESS"
     assert made == ["workspaces", "cloudformation"]  # one client, for both Deletes
     assert aws.shared_accounts(image_id) == set()
+
+
+def test_a_delete_whose_cloudformation_client_cannot_be_made_fails_and_revokes_nothing(
+    aws: LocalAws, image_id: str, cloudformation: CloudFormation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a client there is no answer about the stack (a renamed resource may still
+    declare the pair): the Delete fails with the reason, as a failed start does."""
+    make = boto3.session.Session.client
+
+    def no_cloudformation(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        if service_name == "cloudformation":
+            raise NoRegionError()
+        return make(self, service_name, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(boto3.session.Session, "client", no_cloudformation)
+    with handler_in_process(aws.environment) as modules:
+        entry, context = modules["pair.entry"], LambdaContext(FUNCTION_TIMEOUT_SECONDS)
+        create = cloudformation.event("Create", "Share", props(image_id, FIRST))
+        entry.handler(create, context)
+        delete = delete_event(
+            cloudformation, image_id, FIRST, cloudformation.response(create).physical_id
+        )
+        entry.handler(delete, context)
+    response = cloudformation.response(delete)
+    assert response.status == "FAILED" and "could not make a client" in response.reason
+    assert aws.shared_accounts(image_id) == {FIRST}
 
 
 def test_repeated_create_is_harmless(
