@@ -275,9 +275,11 @@ class LambdaRuntime:
         # The runtime also provides the context object.
         for module in ("lambda_context.py", "lambda_clock.py"):
             shutil.copy(Path(__file__).parent / module, runtime_dir)
+        # -B: Lambda's /var/task is read-only; nor may a run rewrite the package's bytecode.
         self._command = [
             str(python),
             "-S",
+            "-B",
             "-u",
             "-c",
             _BOOTSTRAP,

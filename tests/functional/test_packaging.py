@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from cdk_workspaces_image_sharing.core.lambda_code import RUNTIME_DIR
-from tests.support.lambda_assets import package_modules
+from tests.support.lambda_assets import bytecode_files, package_modules, runtime_bytecode_for
 from tests.support.user_install import UserInstall
 
 SYNTH_ONE_SHARE = """
@@ -62,6 +62,9 @@ def test_users_install_synthesizes_from_another_folder(
     assert (asset / "sharing_functions" / "pair" / "entry.py").is_file()
     assert (asset / "crhelper" / "resource_helper.py").is_file()
     assert (asset / "crhelper" / "LICENSE").is_file()
+    # The wheel's runtime bytecode survives the install (whose own Python's bytecode is not
+    # shipped): one current .pyc for each module.
+    assert bytecode_files(asset) == runtime_bytecode_for(asset)
 
 
 def test_users_install_imports_the_handler_modules_without_node(user_install: UserInstall) -> None:
