@@ -24,8 +24,6 @@ _EXPORTS = {
     "WorkspaceImageOrganizationShare": ("cdk_workspaces_image_sharing.organization.share"),
     "WorkspaceImageOrganizationReaderRole": "cdk_workspaces_image_sharing.organization.reader_role",
 }
-# The installed distribution's version (pyproject.toml's), read on first use.
-_DISTRIBUTION = "cdk-workspaces-image-sharing"
 __all__ = [
     "MAX_CONCURRENT_SHARES",
     "WorkspaceImageOrganizationReaderRole",
@@ -37,12 +35,9 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+        from cdk_workspaces_image_sharing.version import installed_version
 
-        try:
-            return version(_DISTRIBUTION)
-        except PackageNotFoundError:  # imported from a checkout that is not installed
-            return "0+unknown"
+        return installed_version()
     if name in _EXPORTS:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
         globals()[name] = value

@@ -11,7 +11,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from cdk_workspaces_image_sharing import __version__
 from cdk_workspaces_image_sharing.drift import output
 from cdk_workspaces_image_sharing.drift.aws import DriftError, connect, explain
 from cdk_workspaces_image_sharing.drift.progress import ProgressLine
@@ -30,6 +29,7 @@ from cdk_workspaces_image_sharing.runtime.sharing_functions.contract import PAIR
 from cdk_workspaces_image_sharing.runtime.sharing_functions.image_account_pair import (
     account_id_problem,
 )
+from cdk_workspaces_image_sharing.version import installed_version
 
 PROG = output.COMMAND
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with what Amazon WorkSpaces lists, and repair the difference.",
         epilog="Exit codes: 0 in sync (report) or repaired (repair); 1 drift left; 2 error.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
         "report",

@@ -62,7 +62,7 @@ def test_python_m_answers_help_without_boto3_and_reports_without_the_cdk(
     checkout = Path(__file__).resolve().parents[3]
     help_ = run([python, "-m", "cdk_workspaces_image_sharing", "--help"], env, checkout)
     assert help_.returncode == 0, help_.stderr[-2000:]
-    assert help_.stdout.startswith("usage: workspace-image-shares [-h] COMMAND ...")
+    assert help_.stdout.startswith("usage: workspace-image-shares [-h] [--version] COMMAND ...")
     assert not imported(help_.stderr) & {"boto3", "botocore", *NEVER_IMPORTED}
     report = run(
         [python, "-m", "cdk_workspaces_image_sharing", "report", "--stack", "Declares"],
