@@ -8,9 +8,7 @@ from types import ModuleType
 from typing import Any
 
 import aws_cdk as cdk
-import boto3.session
 import pytest
-from botocore.exceptions import NoRegionError
 
 from cdk_workspaces_image_sharing import WorkspaceImagePermission
 from rehearsal.cloudformation import CloudFormation
@@ -87,14 +85,7 @@ def test_a_delete_whose_cloudformation_client_cannot_be_made_fails_and_revokes_n
 ) -> None:
     """Without a client there is no answer about the stack (a renamed resource may still
     declare the pair): the Delete fails with the reason, as a failed start does."""
-    make = boto3.session.Session.client
-
-    def no_cloudformation(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
-        if service_name == "cloudformation":
-            raise NoRegionError()
-        return make(self, service_name, *args, **kwargs)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(boto3.session.Session, "client", no_cloudformation)
+    record_clients(monkeypatch, cannot_make={"cloudformation"})
     with handler_in_process(aws.environment) as modules:
         entry, context = modules["pair.entry"], LambdaContext(FUNCTION_TIMEOUT_SECONDS)
         create = cloudformation.event("Create", "Share", props(image_id, FIRST))
