@@ -17,12 +17,12 @@ import os
 import statistics
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rehearsal.assembly import PROJECT_DIR, FunctionSpec, read_templates, synthesize
+from benchmarks.timing import timed
+from rehearsal.assembly import FunctionSpec, read_templates, synthesize
 from rehearsal.lambda_python import lambda_python
 from rehearsal.lambda_runtime import link_runtime_packages
 from rehearsal.organization_stacks import synthesize_organization_app
@@ -67,12 +67,6 @@ def _functions(work: Path) -> dict[str, FunctionSpec]:
     return found
 
 
-def _timed(command: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, cwd=PROJECT_DIR, env=env, check=True, capture_output=True)
-    return time.perf_counter() - started
-
-
 def _spread(seconds: list[float]) -> dict[str, float]:
     return {
         "median": statistics.median(seconds),
@@ -86,6 +80,12 @@ def measure_cold_starts(runs: int, work: Path) -> dict[str, dict[str, Any]]:
     and slowest run, and what was run."""
     python, sdk = lambda_python()
     sdk_dir = sdk if sdk is not None else link_runtime_packages(work / "runtime")
+    python_version = subprocess.run(
+        [str(python), "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     results: dict[str, dict[str, Any]] = {}
     for name, function in _functions(work).items():
         module = function.handler.rsplit(".", 1)[0]
@@ -99,23 +99,18 @@ def measure_cold_starts(runs: int, work: Path) -> dict[str, dict[str, Any]]:
         prelude = f"import sys; sys.path[:0] = [{str(function.asset_dir)!r}, {str(sdk_dir)!r}]; "
         handler = [str(python), "-S", "-c", prelude + f"import {module}"]
         floor = [str(python), "-S", "-c", prelude + FLOORS[name].code]
-        _timed(handler, env)  # warm the file cache for both
-        _timed(floor, env)
+        timed(handler, env)  # warm the file cache for both
+        timed(floor, env)
         handler_seconds, floor_seconds = [], []
         for _ in range(runs):
-            handler_seconds.append(_timed(handler, env))
-            floor_seconds.append(_timed(floor, env))
+            handler_seconds.append(timed(handler, env))
+            floor_seconds.append(timed(floor, env))
         results[name] = {
             "module": module,
             "floor_code": FLOORS[name].code,
             "handler": _spread(handler_seconds),
             "floor": _spread(floor_seconds),
-            "python_version": subprocess.run(
-                [str(python), "-c", "import platform; print(platform.python_version())"],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip(),
+            "python_version": python_version,
         }
         print(f"cold start {name}: {results[name]}", flush=True)
     return results

@@ -31,6 +31,7 @@ from typing import Any
 from benchmarks.cold_start import cold_start_section, measure_cold_starts, ratio
 from benchmarks.lifecycle import EVENTS, SHARES, measure_events
 from benchmarks.share_apps import MODES
+from benchmarks.timing import timed
 from rehearsal.assembly import PROJECT_DIR, cdk_environment
 
 SHARE_COUNTS = (1, 10, 100)
@@ -47,15 +48,6 @@ PHASE_TITLES = {
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
-
-
-def timed(command: list[str], env: dict[str, str] | None = None) -> float:
-    """Wall time of a command that must succeed."""
-    started = time.perf_counter()
-    subprocess.run(
-        command, cwd=PROJECT_DIR, env=env or cdk_environment(), check=True, capture_output=True
-    )
-    return time.perf_counter() - started
 
 
 def zipped_size(folder: Path) -> int:

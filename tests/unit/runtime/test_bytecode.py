@@ -3,6 +3,7 @@ runtime, and their cold start imports it instead of compiling the modules."""
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import textwrap
@@ -22,14 +23,19 @@ from tests.support.lambda_assets import bytecode_files, runtime_bytecode_for
 SHIPPED_ROOTS = ("sharing_functions", "crhelper")
 
 
-def _runtime() -> tuple[Path, Path | None]:
-    python, sdk = lambda_python()
-    tag = subprocess.run(
+@functools.cache
+def _cache_tag(python: Path) -> str:
+    return subprocess.run(
         [str(python), "-c", "import sys; print(sys.implementation.cache_tag)"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
+
+
+def _runtime() -> tuple[Path, Path | None]:
+    python, sdk = lambda_python()
+    tag = _cache_tag(python)
     if tag != BYTECODE_TAG:
         pytest.skip(f"needs the functions' runtime ({BYTECODE_TAG}); found {tag}")
     return python, sdk
